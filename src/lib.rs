@@ -1,0 +1,93 @@
+//! # byrum — where and when trouble concentrates in public squares and parks
+//!
+//! byrum turns exported incident logs, service registers, place polygons and
+//! walking routes into answers for city planners: which squares attract
+//! socially vulnerable groups, at which hours and seasons, and how that
+//! relates to the services meant to help.
+//!
+//! Data flows one way, one module per step:
+//!
+//! | step | module (types) |
+//! |---|---|
+//! | read | [`read`] ([`IncidentReader`], [`read::geojson`]), [`IngestReport`] |
+//! | model | [`Incidents`] (columnar), [`Place`], [`Service`], [`Route`], [`Schedule`] |
+//! | project | [`Projection`] (WGS84 ↔ UTM, EPSG:25832 in Denmark) |
+//! | assemble | [`Dataset`], [`DatasetBuilder`] (zone, projection, period) |
+//! | index | [`SpatialIndex`] (one rstar index over everything) |
+//! | bin | [`TimeBinning`], [`BinSpec`], [`Period`], exposure hours, [`Darkness`] |
+//! | grid | [`h3_cells`], [`h3_cells_covering`], [`H3Counts`] |
+//! | output | [`Layer`] (GeoJSON), [`h3_layer`], [`place_bin_table`] (polars) |
+//!
+//! Every distance is in metres in the data set's projection; every hour of
+//! day is local time at the incident, daylight saving included. Every row
+//! read is accepted or reported with its line and reason.
+//!
+//! ## Example
+//!
+//! ```
+//! use byrum::*;
+//! # let dir = std::env::temp_dir().join("byrum-doc-lib");
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let path = dir.join("incidents.csv");
+//! # std::fs::write(&path, "id,lon,lat,timestamp,category\n\
+//! # 1,9.9170,57.0430,2023-07-14T21:37:00+02:00,noise\n\
+//! # 2,9.9171,57.0431,2023-07-14T22:05:00+02:00,conflict\n\
+//! # 3,9.9300,57.0468,2023-12-01T08:00:00+01:00,noise\n\
+//! # 4,200.0,57.0,2023-12-01T08:00:00+01:00,noise\n").unwrap();
+//! // Read: every row is accepted or rejected with its reason.
+//! let batch = IncidentReader::new().read_csv(&path)?;
+//! assert_eq!(batch.report.read, 4);
+//! assert_eq!(batch.report.rejected_by_reason["bad_coordinate"], 1);
+//!
+//! // Assemble: EPSG:25832 and Europe/Copenhagen are chosen from the data.
+//! let ds = DatasetBuilder::new().incidents(batch).build()?;
+//! assert_eq!(ds.projection.epsg(), 25832);
+//!
+//! // Bin in local time and count per H3 cell with exposure.
+//! let binning = TimeBinning::default();
+//! let spec = BinSpec::of(&[Dimension::Hour]);
+//! let inc = &ds.incidents;
+//! let bins = binning.assign(&spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
+//! let exposure = binning.exposure(&spec, &ds.period, ds.zone, ds.centre());
+//! let res = h3_resolution(9)?;
+//! let cells = h3_cells(&inc.lon, &inc.lat, res)?;
+//! let counts = H3Counts::compute(res, &cells, &bins, None, binning.labels(&spec), exposure, None)?;
+//! assert_eq!(counts.counts.iter().sum::<u64>(), 3);
+//! let layer = h3_layer(&counts, 0);
+//! assert_eq!(layer.len(), 2);
+//! # Ok::<(), byrum::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod dataset;
+mod error;
+mod grid;
+mod index;
+mod ingest;
+mod layer;
+mod model;
+mod output;
+mod projection;
+pub mod read;
+mod study_area;
+mod table;
+mod time;
+
+pub use dataset::{Dataset, DatasetBuilder};
+pub use error::{Error, Result};
+pub use grid::{H3Counts, h3_cells, h3_cells_covering, h3_resolution};
+pub use index::{Segment, SpatialIndex};
+pub use ingest::{IngestReport, IngestSummary, MAX_LISTED, Rejection, Warning};
+pub use layer::{DECIMALS, Layer, cell_polygon, h3_layer};
+pub use model::{
+    Attributes, Dictionary, Incidents, Place, PlaceKind, Route, RouteKind, Schedule, Service, ServiceKind,
+};
+pub use output::write_atomic;
+pub use projection::{Projection, utm_zone};
+pub use read::incidents::{ColumnMap, Crs, DuplicateRecords, IncidentBatch, IncidentReader};
+pub use study_area::StudyArea;
+pub use table::{place_bin_table, write_csv};
+pub use time::{
+    Ambiguity, BinSpec, Darkness, Dimension, HourBuckets, Instant, ParsedTime, Period, Seasons, TimeBinning,
+    TimeProblem, TimestampParser, ZoneInference, infer_zone, offset_at, parse_zone,
+};
