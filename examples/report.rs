@@ -11,9 +11,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use byrum::{
-    Ambiguity, BinSpec, ColumnMap, Crs, DatasetBuilder, Dimension, DuplicateRecords, H3Counts, HourBuckets,
-    IncidentReader, SpatialIndex, StudyArea, TimeBinning, h3_cells, h3_cells_covering, h3_layer, h3_resolution,
-    parse_zone, place_bin_table, read, write_atomic, write_csv,
+    Ambiguity, BinSpec, ColumnMap, Crs, DatasetBuilder, Dimension, DuplicateRecords, H3Counts,
+    HourBuckets, IncidentReader, SpatialIndex, StudyArea, TimeBinning, h3_cells, h3_cells_covering,
+    h3_layer, h3_resolution, parse_zone, place_bin_table, read, write_atomic, write_csv,
 };
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -90,7 +90,10 @@ fn main() -> ExitCode {
 
 fn spinner(msg: &str) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     pb.set_message(msg.to_owned());
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
@@ -119,11 +122,15 @@ fn run(args: &Args) -> byrum::Result<()> {
         (None, Some(_)) => None,
     };
     let input = input.as_deref();
-    let incidents_path = pick(args.incidents.as_ref(), input, &["incidents.csv", "incidents.parquet"]).ok_or_else(|| {
-        byrum::Error::Parameter {
-            name: "--incidents",
-            reason: "no incidents file: give --incidents FILE or an --input folder with incidents.csv".into(),
-        }
+    let incidents_path = pick(
+        args.incidents.as_ref(),
+        input,
+        &["incidents.csv", "incidents.parquet"],
+    )
+    .ok_or_else(|| byrum::Error::Parameter {
+        name: "--incidents",
+        reason: "no incidents file: give --incidents FILE or an --input folder with incidents.csv"
+            .into(),
     })?;
     let study_area = match &args.study_area {
         None => None,
@@ -132,11 +139,13 @@ fn run(args: &Args) -> byrum::Result<()> {
     };
 
     // Read.
-    let mut reader = IncidentReader::new().crs(Crs::parse(&args.crs)?).ambiguity(match args.ambiguous.as_str() {
-        "later" => Ambiguity::Later,
-        "reject" => Ambiguity::Reject,
-        _ => Ambiguity::Earlier,
-    });
+    let mut reader = IncidentReader::new().crs(Crs::parse(&args.crs)?).ambiguity(
+        match args.ambiguous.as_str() {
+            "later" => Ambiguity::Later,
+            "reject" => Ambiguity::Reject,
+            _ => Ambiguity::Earlier,
+        },
+    );
     if let Some(c) = &args.columns {
         reader = reader.columns(ColumnMap::parse(c)?);
     }
@@ -168,17 +177,32 @@ fn run(args: &Args) -> byrum::Result<()> {
     let country = Some(args.country.as_str());
     if let Some(p) = pick(args.places.as_ref(), input, &["places.geojson"]) {
         let (places, report) = read::geojson::read_places(&p)?;
-        println!("  places {}: {} of {} features used", p.display(), report.accepted, report.read);
+        println!(
+            "  places {}: {} of {} features used",
+            p.display(),
+            report.accepted,
+            report.read
+        );
         builder = builder.places(places, report);
     }
     if let Some(p) = pick(args.services.as_ref(), input, &["services.geojson"]) {
         let (services, report) = read::geojson::read_services(&p, country)?;
-        println!("  services {}: {} of {} features used", p.display(), report.accepted, report.read);
+        println!(
+            "  services {}: {} of {} features used",
+            p.display(),
+            report.accepted,
+            report.read
+        );
         builder = builder.services(services, report);
     }
     if let Some(p) = pick(args.routes.as_ref(), input, &["routes.geojson"]) {
         let (routes, report) = read::geojson::read_routes(&p, country)?;
-        println!("  routes {}: {} of {} features used", p.display(), report.accepted, report.read);
+        println!(
+            "  routes {}: {} of {} features used",
+            p.display(),
+            report.accepted,
+            report.read
+        );
         builder = builder.routes(routes, report);
     }
     if let Some(tz) = &args.tz {
@@ -200,19 +224,43 @@ fn run(args: &Args) -> byrum::Result<()> {
     let pb = spinner("indexing");
     let index = SpatialIndex::build(&ds)?;
     let place_of = index.place_of_incidents(&ds);
-    done(&pb, format!("indexed {} incidents, {} places, {} services, {} route segments", index.incident_count(), ds.places.len(), ds.services.len(), index.segments().len()));
+    done(
+        &pb,
+        format!(
+            "indexed {} incidents, {} places, {} services, {} route segments",
+            index.incident_count(),
+            ds.places.len(),
+            ds.services.len(),
+            index.segments().len()
+        ),
+    );
 
     // Bin.
     let pb = spinner("binning time");
-    let binning = TimeBinning { hours: HourBuckets::every(args.hour_buckets)?, ..TimeBinning::default() };
+    let binning = TimeBinning {
+        hours: HourBuckets::every(args.hour_buckets)?,
+        ..TimeBinning::default()
+    };
     let inc = &ds.incidents;
     let map_spec = BinSpec::of(&[Dimension::Hour, Dimension::Season]);
     let map_bins = binning.assign(&map_spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
     let map_exposure = binning.exposure(&map_spec, &ds.period, ds.zone, ds.centre());
-    let table_spec = BinSpec::of(&[Dimension::Hour, Dimension::DayType, Dimension::Season, Dimension::Darkness]);
+    let table_spec = BinSpec::of(&[
+        Dimension::Hour,
+        Dimension::DayType,
+        Dimension::Season,
+        Dimension::Darkness,
+    ]);
     let table_bins = binning.assign(&table_spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
     let table_exposure = binning.exposure(&table_spec, &ds.period, ds.zone, ds.centre());
-    done(&pb, format!("binned into {} map bins and {} table bins", map_exposure.len(), table_exposure.len()));
+    done(
+        &pb,
+        format!(
+            "binned into {} map bins and {} table bins",
+            map_exposure.len(),
+            table_exposure.len()
+        ),
+    );
 
     // Grid.
     let pb = spinner("counting H3 cells");
@@ -222,29 +270,66 @@ fn run(args: &Args) -> byrum::Result<()> {
         Some(a) => Some(h3_cells_covering(a.polygon(), res)?),
         None => None,
     };
-    let counts = H3Counts::compute(res, &cells, &map_bins, inc.weight.as_deref(), binning.labels(&map_spec), map_exposure, area_cells.as_deref())?;
-    done(&pb, format!("counted {} incidents in {} H3 cells (resolution {})", inc.len(), counts.cells.len(), args.h3_res));
+    let counts = H3Counts::compute(
+        res,
+        &cells,
+        &map_bins,
+        inc.weight.as_deref(),
+        binning.labels(&map_spec),
+        map_exposure,
+        area_cells.as_deref(),
+    )?;
+    done(
+        &pb,
+        format!(
+            "counted {} incidents in {} H3 cells (resolution {})",
+            inc.len(),
+            counts.cells.len(),
+            args.h3_res
+        ),
+    );
 
     // Write.
-    std::fs::create_dir_all(&args.out).map_err(|e| byrum::Error::Io { action: "create", path: args.out.clone(), source: e })?;
+    std::fs::create_dir_all(&args.out).map_err(|e| byrum::Error::Io {
+        action: "create",
+        path: args.out.clone(),
+        source: e,
+    })?;
     let mut layer = h3_layer(&counts, args.min_count);
     let (first, last) = ds.period.describe(ds.zone);
     layer
-        .param("period", serde_json::json!({"first_day": first, "last_day": last, "hours": ds.period.hours()}))
+        .param(
+            "period",
+            serde_json::json!({"first_day": first, "last_day": last, "hours": ds.period.hours()}),
+        )
         .param("time_zone", ds.zone.name())
         .param("projection", format!("EPSG:{}", ds.projection.epsg()))
         .param("hour_buckets", binning.hours.len())
         .param("seasons", binning.seasons.names().to_vec())
-        .param("study_area", ds.study_area.as_ref().map_or(serde_json::Value::Null, |a| {
-            let b = a.bbox();
-            serde_json::json!({"bbox": [b.min().x, b.min().y, b.max().x, b.max().y]})
-        }))
+        .param(
+            "study_area",
+            ds.study_area.as_ref().map_or(serde_json::Value::Null, |a| {
+                let b = a.bbox();
+                serde_json::json!({"bbox": [b.min().x, b.min().y, b.max().x, b.max().y]})
+            }),
+        )
         .param("incidents", incidents_path.display().to_string());
     layer.write(&args.out.join("hotspots_h3.geojson"))?;
-    let mut table = place_bin_table(&ds, &index, &place_of, &table_bins, &binning.labels(&table_spec), &table_exposure, args.min_count)?;
+    let mut table = place_bin_table(
+        &ds,
+        &index,
+        &place_of,
+        &table_bins,
+        &binning.labels(&table_spec),
+        &table_exposure,
+        args.min_count,
+    )?;
     write_csv(&mut table, &args.out.join("place_time_bins.csv"))?;
     let summary = ds.ingest_summary();
-    write_atomic(&args.out.join("ingest_report.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    write_atomic(
+        &args.out.join("ingest_report.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
     println!(
         "wrote {}: hotspots_h3.geojson ({} cells), place_time_bins.csv ({} rows), ingest_report.json ({} read, {} accepted, {} rejected)",
         args.out.display(),

@@ -137,7 +137,9 @@ impl DatasetBuilder {
     /// [`Error::Input`] if no incident was accepted; [`Error::Parameter`] if no
     /// zone matches the timestamps.
     pub fn build(self) -> Result<Dataset> {
-        let batch = self.incidents.ok_or_else(|| Error::parameter("data set", "no incidents were given"))?;
+        let batch = self
+            .incidents
+            .ok_or_else(|| Error::parameter("data set", "no incidents were given"))?;
         let mut incidents = batch.incidents;
         let mut reports = vec![batch.report.clone()];
         reports.extend(self.reports);
@@ -148,11 +150,19 @@ impl DatasetBuilder {
                 .iter()
                 .max_by_key(|(_, n)| **n)
                 .map(|(k, n)| {
-                    let example = r.rejections.iter().find(|x| &x.reason == k).map(|x| format!(" (e.g. line {}: {})", x.line, x.detail)).unwrap_or_default();
+                    let example = r
+                        .rejections
+                        .iter()
+                        .find(|x| &x.reason == k)
+                        .map(|x| format!(" (e.g. line {}: {})", x.line, x.detail))
+                        .unwrap_or_default();
                     format!("; most rows were rejected as {k} ({n} rows){example}")
                 })
                 .unwrap_or_default();
-            return Err(Error::input(&r.file, format!("no incident could be used: {} rows read{why}", r.read)));
+            return Err(Error::input(
+                &r.file,
+                format!("no incident could be used: {} rows read{why}", r.read),
+            ));
         }
         let projection = match self.projection {
             Some(p) => p,
@@ -177,7 +187,11 @@ impl DatasetBuilder {
                         format!("{mismatches} timestamps carry a UTC offset that {} does not have at that instant; their local hour is taken from their own offset", tz.name()),
                     );
                 }
-                ZoneInference { zone: tz, how: format!("{} as configured", tz.name()), mismatches }
+                ZoneInference {
+                    zone: tz,
+                    how: format!("{} as configured", tz.name()),
+                    mismatches,
+                }
             }
             None => infer_zone(&incidents.utc, &incidents.offset, centre.x(), centre.y())?,
         };
@@ -204,7 +218,10 @@ impl DatasetBuilder {
 /// The centroid of the incidents' median box (robust centre for darkness and zone).
 fn centre_of(inc: &Incidents) -> Point {
     let step = (inc.len() / 10_000).max(1);
-    let pts: MultiPoint = (0..inc.len()).step_by(step).map(|i| Point::new(inc.lon[i], inc.lat[i])).collect();
+    let pts: MultiPoint = (0..inc.len())
+        .step_by(step)
+        .map(|i| Point::new(inc.lon[i], inc.lat[i]))
+        .collect();
     pts.centroid().unwrap_or_else(|| Point::new(0.0, 0.0))
 }
 

@@ -15,7 +15,12 @@ use crate::error::{Error, Result};
 /// # Errors
 /// [`Error::Parameter`] outside 0–15.
 pub fn h3_resolution(res: u8) -> Result<Resolution> {
-    Resolution::try_from(res).map_err(|_| Error::parameter("H3 resolution", format!("{res} is not 0–15 (9 is about 170 m across, 10 about 65 m)")))
+    Resolution::try_from(res).map_err(|_| {
+        Error::parameter(
+            "H3 resolution",
+            format!("{res} is not 0–15 (9 is about 170 m across, 10 about 65 m)"),
+        )
+    })
 }
 
 /// The H3 cell of every point, computed in parallel; each distinct coordinate
@@ -55,11 +60,16 @@ pub fn h3_cells(lon: &[f64], lat: &[f64], res: Resolution) -> Result<Vec<CellInd
 /// # Errors
 /// [`Error::Parameter`] if the polygon is not valid for H3.
 pub fn h3_cells_covering(area: &MultiPolygon, res: Resolution) -> Result<Vec<CellIndex>> {
-    let mut tiler = TilerBuilder::new(res).containment_mode(ContainmentMode::ContainsCentroid).build();
+    let mut tiler = TilerBuilder::new(res)
+        .containment_mode(ContainmentMode::ContainsCentroid)
+        .build();
     for p in area {
-        tiler
-            .add(p.clone())
-            .map_err(|e| Error::parameter("study area", format!("cannot be covered with H3 cells: {e}")))?;
+        tiler.add(p.clone()).map_err(|e| {
+            Error::parameter(
+                "study area",
+                format!("cannot be covered with H3 cells: {e}"),
+            )
+        })?;
     }
     let mut cells: Vec<CellIndex> = tiler.into_coverage().collect();
     cells.sort_unstable();
@@ -105,8 +115,14 @@ impl H3Counts {
         area_cells: Option<&[CellIndex]>,
     ) -> Result<Self> {
         let nb = bin_labels.len();
-        if bins.len() != cells.len() || weights.is_some_and(|w| w.len() != cells.len()) || exposure_hours.len() != nb {
-            return Err(Error::parameter("H3 counts", "cells, bins, weights and exposure disagree in length"));
+        if bins.len() != cells.len()
+            || weights.is_some_and(|w| w.len() != cells.len())
+            || exposure_hours.len() != nb
+        {
+            return Err(Error::parameter(
+                "H3 counts",
+                "cells, bins, weights and exposure disagree in length",
+            ));
         }
         if bins.iter().any(|&b| b as usize >= nb) {
             return Err(Error::parameter("H3 counts", "a bin index is out of range"));
@@ -127,7 +143,9 @@ impl H3Counts {
             .fold(
                 || (vec![0u64; n], vec![0f64; n], vec![0u64; n * nb]),
                 |(mut c, mut w, mut b), (i, cell)| {
-                    let k = universe.binary_search(cell).unwrap_or_else(|_| unreachable!("every cell is in the universe"));
+                    let k = universe
+                        .binary_search(cell)
+                        .unwrap_or_else(|_| unreachable!("every cell is in the universe"));
                     c[k] += 1;
                     w[k] += weights.map_or(1.0, |w| w[i]);
                     b[k * nb + bins[i] as usize] += 1;
@@ -144,7 +162,10 @@ impl H3Counts {
                 },
             );
         let in_area = match area_cells {
-            Some(a) => universe.iter().map(|c| a.binary_search(c).is_ok()).collect(),
+            Some(a) => universe
+                .iter()
+                .map(|c| a.binary_search(c).is_ok())
+                .collect(),
             None => vec![true; n],
         };
         Ok(Self {
@@ -175,7 +196,11 @@ impl H3Counts {
     #[must_use]
     pub fn rate_per_hour(&self, cell: usize, bin: usize) -> f64 {
         let h = self.exposure_hours[bin];
-        if h > 0.0 { self.count(cell, bin) as f64 / h } else { 0.0 }
+        if h > 0.0 {
+            self.count(cell, bin) as f64 / h
+        } else {
+            0.0
+        }
     }
 
     /// Total hours of exposure.

@@ -80,7 +80,10 @@ impl SpatialIndex {
                 .enumerate()
                 .filter_map(|(i, g)| {
                     g.bounding_rect().map(|r| {
-                        GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i as u32)
+                        GeomWithData::new(
+                            Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                            i as u32,
+                        )
                     })
                 })
                 .collect(),
@@ -88,10 +91,18 @@ impl SpatialIndex {
         let service_xy: Vec<[f64; 2]> = ds
             .services
             .iter()
-            .map(|s| ds.projection.forward(s.point.x(), s.point.y()).map(|(x, y)| [x, y]))
+            .map(|s| {
+                ds.projection
+                    .forward(s.point.x(), s.point.y())
+                    .map(|(x, y)| [x, y])
+            })
             .collect::<Result<_>>()?;
         let services = RTree::bulk_load(
-            service_xy.iter().enumerate().map(|(i, p)| GeomWithData::new(*p, i as u32)).collect(),
+            service_xy
+                .iter()
+                .enumerate()
+                .map(|(i, p)| GeomWithData::new(*p, i as u32))
+                .collect(),
         );
         let mut segment_list = Vec::new();
         for (r, route) in ds.routes.iter().enumerate() {
@@ -136,9 +147,14 @@ impl SpatialIndex {
     #[must_use]
     pub fn incidents_in_place(&self, place: usize) -> Vec<u32> {
         let g = &self.place_geometry[place];
-        let Some(r) = g.bounding_rect() else { return Vec::new() };
+        let Some(r) = g.bounding_rect() else {
+            return Vec::new();
+        };
         self.incidents
-            .locate_in_envelope(AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
+            .locate_in_envelope(AABB::from_corners(
+                [r.min().x, r.min().y],
+                [r.max().x, r.max().y],
+            ))
             .filter(|p| g.intersects(&Point::new(p.geom()[0], p.geom()[1])))
             .map(|p| p.data)
             .collect()
@@ -151,7 +167,9 @@ impl SpatialIndex {
         self.places
             .locate_all_at_point([x, y])
             .map(|b| b.data as usize)
-            .filter(|&i| self.place_geometry[i].contains(&pt) || self.place_geometry[i].intersects(&pt))
+            .filter(|&i| {
+                self.place_geometry[i].contains(&pt) || self.place_geometry[i].intersects(&pt)
+            })
             .min()
     }
 
@@ -161,7 +179,10 @@ impl SpatialIndex {
         let inc = &ds.incidents;
         (0..inc.len())
             .into_par_iter()
-            .map(|i| self.place_at(inc.x[i], inc.y[i]).map_or(u32::MAX, |p| p as u32))
+            .map(|i| {
+                self.place_at(inc.x[i], inc.y[i])
+                    .map_or(u32::MAX, |p| p as u32)
+            })
             .collect()
     }
 
@@ -210,7 +231,11 @@ impl SpatialIndex {
             if kinds.is_some_and(|k| !k.contains(&svc.kind)) {
                 continue;
             }
-            if svc.opening_hours.as_ref().is_some_and(|h| h.is_open_at(utc, zone)) {
+            if svc
+                .opening_hours
+                .as_ref()
+                .is_some_and(|h| h.is_open_at(utc, zone))
+            {
                 return Some((s.data as usize, d));
             }
         }
@@ -233,8 +258,14 @@ impl SpatialIndex {
     #[must_use]
     pub fn incidents_near_segment(&self, segment: &Segment, buffer: f64) -> Vec<u32> {
         let line = Line::new(segment.from, segment.to);
-        let lo = [segment.from[0].min(segment.to[0]) - buffer, segment.from[1].min(segment.to[1]) - buffer];
-        let hi = [segment.from[0].max(segment.to[0]) + buffer, segment.from[1].max(segment.to[1]) + buffer];
+        let lo = [
+            segment.from[0].min(segment.to[0]) - buffer,
+            segment.from[1].min(segment.to[1]) - buffer,
+        ];
+        let hi = [
+            segment.from[0].max(segment.to[0]) + buffer,
+            segment.from[1].max(segment.to[1]) + buffer,
+        ];
         let b2 = buffer * buffer;
         self.incidents
             .locate_in_envelope(AABB::from_corners(lo, hi))

@@ -88,7 +88,10 @@ impl IngestReport {
     pub fn reject(&mut self, line: u64, reason: &str, detail: impl Into<String>) {
         self.read += 1;
         self.rejected += 1;
-        *self.rejected_by_reason.entry(reason.to_owned()).or_default() += 1;
+        *self
+            .rejected_by_reason
+            .entry(reason.to_owned())
+            .or_default() += 1;
         if self.rejections.len() < MAX_LISTED {
             self.rejections.push(Rejection {
                 file: self.file.clone(),

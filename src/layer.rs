@@ -155,7 +155,14 @@ pub fn h3_layer(counts: &H3Counts, min_count: u64) -> Layer {
         } else {
             p.insert("count".into(), n.into());
             p.insert("weight".into(), json!(counts.weights[i]));
-            p.insert("rate_per_hour".into(), json!(if total_hours > 0.0 { n as f64 / total_hours } else { 0.0 }));
+            p.insert(
+                "rate_per_hour".into(),
+                json!(if total_hours > 0.0 {
+                    n as f64 / total_hours
+                } else {
+                    0.0
+                }),
+            );
         }
         for (b, label) in counts.bin_labels.iter().enumerate() {
             let c = counts.count(i, b);

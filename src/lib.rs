@@ -80,7 +80,8 @@ pub use index::{Segment, SpatialIndex};
 pub use ingest::{IngestReport, IngestSummary, MAX_LISTED, Rejection, Warning};
 pub use layer::{DECIMALS, Layer, cell_polygon, h3_layer};
 pub use model::{
-    Attributes, Dictionary, Incidents, Place, PlaceKind, Route, RouteKind, Schedule, Service, ServiceKind,
+    Attributes, Dictionary, Incidents, Place, PlaceKind, Route, RouteKind, Schedule, Service,
+    ServiceKind,
 };
 pub use output::write_atomic;
 pub use projection::{Projection, utm_zone};
@@ -88,6 +89,6 @@ pub use read::incidents::{ColumnMap, Crs, DuplicateRecords, IncidentBatch, Incid
 pub use study_area::StudyArea;
 pub use table::{place_bin_table, write_csv};
 pub use time::{
-    Ambiguity, BinSpec, Darkness, Dimension, HourBuckets, Instant, ParsedTime, Period, Seasons, TimeBinning,
-    TimeProblem, TimestampParser, ZoneInference, infer_zone, offset_at, parse_zone,
+    Ambiguity, BinSpec, Darkness, Dimension, HourBuckets, Instant, ParsedTime, Period, Seasons,
+    TimeBinning, TimeProblem, TimestampParser, ZoneInference, infer_zone, offset_at, parse_zone,
 };

@@ -96,10 +96,11 @@ impl ServiceKind {
         let k = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
         match k.as_str() {
             "warming_room" | "varmestue" | "warm_room" => ServiceKind::WarmingRoom,
-            "drop_in_centre" | "drop_in_center" | "drop_in" | "vaerested" | "værested" | "day_care" | "day_centre" => {
-                ServiceKind::DropInCentre
+            "drop_in_centre" | "drop_in_center" | "drop_in" | "vaerested" | "værested"
+            | "day_care" | "day_centre" => ServiceKind::DropInCentre,
+            "shelter" | "herberg" | "forsorgshjem" | "natcafe" | "night_shelter" => {
+                ServiceKind::Shelter
             }
-            "shelter" | "herberg" | "forsorgshjem" | "natcafe" | "night_shelter" => ServiceKind::Shelter,
             "health_room" | "sundhedsrum" | "clinic" | "health" => ServiceKind::HealthRoom,
             "toilet" | "toilets" => ServiceKind::Toilet,
             "outreach" | "gadeplan" | "street_team" => ServiceKind::Outreach,
@@ -155,11 +156,15 @@ impl Schedule {
     /// # Ok::<(), byrum::Error>(())
     /// ```
     pub fn parse(text: &str, country: Option<&str>) -> Result<Self, String> {
-        let mut hours = text.trim().parse::<OpeningHours>().map_err(|e| e.to_string())?;
+        let mut hours = text
+            .trim()
+            .parse::<OpeningHours>()
+            .map_err(|e| e.to_string())?;
         if let Some(code) = country
             && let Ok(c) = code.parse::<opening_hours::localization::Country>()
         {
-            hours = hours.with_context(opening_hours::Context::default().with_holidays(c.holidays()));
+            hours =
+                hours.with_context(opening_hours::Context::default().with_holidays(c.holidays()));
         }
         Ok(Self {
             text: text.trim().to_owned(),
@@ -222,7 +227,12 @@ impl RouteKind {
     /// Parses a route kind.
     #[must_use]
     pub fn parse(s: &str) -> Self {
-        match s.trim().to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
             "outreach" | "gadeplan" => RouteKind::Outreach,
             "safety_walk" | "tryghedsvandring" => RouteKind::SafetyWalk,
             "typical" | "typical_route" => RouteKind::Typical,

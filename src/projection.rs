@@ -45,7 +45,7 @@ impl std::fmt::Debug for Projection {
         f.debug_struct("Projection")
             .field("epsg", &self.epsg)
             .field("proj", &self.proj_string())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,10 +100,16 @@ impl Projection {
     /// # Errors
     /// [`Error::Parameter`] if the point is not a valid longitude/latitude.
     pub fn for_point(lon: f64, lat: f64) -> Result<Self> {
-        if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-80.0..=84.0).contains(&lat)) {
+        if !(lon.is_finite()
+            && lat.is_finite()
+            && (-180.0..=180.0).contains(&lon)
+            && (-80.0..=84.0).contains(&lat))
+        {
             return Err(Error::parameter(
                 "projection centre",
-                format!("({lon}, {lat}) is not a longitude/latitude covered by UTM (latitude −80…84)"),
+                format!(
+                    "({lon}, {lat}) is not a longitude/latitude covered by UTM (latitude −80…84)"
+                ),
             ));
         }
         let (w, s, e, n) = DENMARK;
@@ -122,7 +128,10 @@ impl Projection {
     /// [`Error::Parameter`] if there are no valid points.
     pub fn for_points(lon: &[f64], lat: &[f64]) -> Result<Self> {
         let (mlon, mlat) = median_point(lon, lat).ok_or_else(|| {
-            Error::parameter("projection", "there are no valid points to choose a UTM zone from")
+            Error::parameter(
+                "projection",
+                "there are no valid points to choose a UTM zone from",
+            )
         })?;
         Self::for_point(mlon, mlat)
     }
@@ -142,9 +151,16 @@ impl Projection {
     /// The PROJ string of the projected system.
     #[must_use]
     pub fn proj_string(&self) -> String {
-        let ellps = if (25828..=25838).contains(&self.epsg) { "+ellps=GRS80" } else { "+datum=WGS84" };
+        let ellps = if (25828..=25838).contains(&self.epsg) {
+            "+ellps=GRS80"
+        } else {
+            "+datum=WGS84"
+        };
         let south = if self.south { " +south" } else { "" };
-        format!("+proj=utm +zone={}{south} {ellps} +units=m +no_defs", self.zone)
+        format!(
+            "+proj=utm +zone={}{south} {ellps} +units=m +no_defs",
+            self.zone
+        )
     }
 
     /// Longitude/latitude in degrees → easting/northing in metres.
@@ -158,7 +174,9 @@ impl Projection {
         if p.0.is_finite() && p.1.is_finite() {
             Ok((p.0, p.1))
         } else {
-            Err(Error::Projection(format!("({lon}, {lat}) has no finite projection")))
+            Err(Error::Projection(format!(
+                "({lon}, {lat}) has no finite projection"
+            )))
         }
     }
 
@@ -218,7 +236,7 @@ pub fn utm_zone(lon: f64, lat: f64) -> u8 {
     if (56.0..64.0).contains(&lat) && (3.0..12.0).contains(&lon) {
         return 32;
     }
-    if (72.0..84.0).contains(&lat) && lon >= 0.0 && lon < 42.0 {
+    if (72.0..84.0).contains(&lat) && (0.0..42.0).contains(&lon) {
         return if lon < 9.0 {
             31
         } else if lon < 21.0 {
@@ -238,7 +256,11 @@ fn median_point(lon: &[f64], lat: &[f64]) -> Option<(f64, f64)> {
     let mut lo: Vec<f64> = Vec::with_capacity(lon.len());
     let mut la: Vec<f64> = Vec::with_capacity(lat.len());
     for (&x, &y) in lon.iter().zip(lat) {
-        if x.is_finite() && y.is_finite() && (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) {
+        if x.is_finite()
+            && y.is_finite()
+            && (-180.0..=180.0).contains(&x)
+            && (-90.0..=90.0).contains(&y)
+        {
             lo.push(x);
             la.push(y);
         }

@@ -28,7 +28,9 @@ impl StudyArea {
     /// # Errors
     /// [`Error::Parameter`] if the box is empty or not in longitude/latitude range.
     pub fn from_bbox(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Result<Self> {
-        let ok = [min_lon, min_lat, max_lon, max_lat].iter().all(|v| v.is_finite())
+        let ok = [min_lon, min_lat, max_lon, max_lat]
+            .iter()
+            .all(|v| v.is_finite())
             && (-180.0..=180.0).contains(&min_lon)
             && (-180.0..=180.0).contains(&max_lon)
             && (-90.0..=90.0).contains(&min_lat)
@@ -38,10 +40,21 @@ impl StudyArea {
         if !ok {
             return Err(Error::parameter(
                 "study area",
-                format!("bounding box {min_lon},{min_lat},{max_lon},{max_lat} must be min_lon,min_lat,max_lon,max_lat in degrees with min < max"),
+                format!(
+                    "bounding box {min_lon},{min_lat},{max_lon},{max_lat} must be min_lon,min_lat,max_lon,max_lat in degrees with min < max"
+                ),
             ));
         }
-        let bbox = Rect::new(Coord { x: min_lon, y: min_lat }, Coord { x: max_lon, y: max_lat });
+        let bbox = Rect::new(
+            Coord {
+                x: min_lon,
+                y: min_lat,
+            },
+            Coord {
+                x: max_lon,
+                y: max_lat,
+            },
+        );
         Ok(Self {
             polygon: MultiPolygon(vec![bbox.to_polygon()]),
             bbox,
@@ -58,10 +71,18 @@ impl StudyArea {
             .split(',')
             .map(|p| p.trim().parse::<f64>())
             .collect::<std::result::Result<_, _>>()
-            .map_err(|_| Error::parameter("study area", format!("{s:?} is not min_lon,min_lat,max_lon,max_lat")))?;
+            .map_err(|_| {
+                Error::parameter(
+                    "study area",
+                    format!("{s:?} is not min_lon,min_lat,max_lon,max_lat"),
+                )
+            })?;
         match v.as_slice() {
             [a, b, c, d] => Self::from_bbox(*a, *b, *c, *d),
-            _ => Err(Error::parameter("study area", format!("{s:?} needs exactly four numbers"))),
+            _ => Err(Error::parameter(
+                "study area",
+                format!("{s:?} needs exactly four numbers"),
+            )),
         }
     }
 
@@ -92,7 +113,10 @@ impl StudyArea {
         }
         let polys = crate::read::geojson::read_polygons(path, &text)?;
         if polys.0.is_empty() {
-            return Err(Error::input(path, "no Polygon or MultiPolygon in this GeoJSON; a study area needs one"));
+            return Err(Error::input(
+                path,
+                "no Polygon or MultiPolygon in this GeoJSON; a study area needs one",
+            ));
         }
         Self::from_polygon(polys)
     }
@@ -105,7 +129,9 @@ impl StudyArea {
         if c.x < mn.x || c.x > mx.x || c.y < mn.y || c.y > mx.y {
             return false;
         }
-        self.is_box || self.polygon.contains(&Point(c)) || geo::Intersects::intersects(&self.polygon, &Point(c))
+        self.is_box
+            || self.polygon.contains(&Point(c))
+            || geo::Intersects::intersects(&self.polygon, &Point(c))
     }
 
     /// The area as a multipolygon (WGS84).

@@ -34,19 +34,58 @@ pub fn place_bin_table(
         let row = if *p == u32::MAX { np } else { *p as usize };
         counts[row * nb + *b as usize] += 1;
     }
-    let (mut ids, mut names, mut kinds, mut areas, mut bin_col, mut hours, mut count_col, mut rate, mut density) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (
+        mut ids,
+        mut names,
+        mut kinds,
+        mut areas,
+        mut bin_col,
+        mut hours,
+        mut count_col,
+        mut rate,
+        mut density,
+    ) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for p in 0..=np {
         let (id, name, kind, area) = if p < np {
             let pl = &ds.places[p];
-            (pl.id.clone(), pl.name.clone(), pl.kind.as_str().to_owned(), Some(index.place_area_m2(p)))
+            (
+                pl.id.clone(),
+                pl.name.clone(),
+                pl.kind.as_str().to_owned(),
+                Some(index.place_area_m2(p)),
+            )
         } else {
-            ("_outside".to_owned(), "(outside all places)".to_owned(), String::new(), None)
+            (
+                "_outside".to_owned(),
+                "(outside all places)".to_owned(),
+                String::new(),
+                None,
+            )
         };
         for b in 0..nb {
             let c = counts[p * nb + b];
-            let shown = if c > 0 && c < min_count { None } else { Some(c) };
-            let r = shown.map(|c| if exposure[b] > 0.0 { c as f64 / exposure[b] } else { 0.0 });
+            let shown = if c > 0 && c < min_count {
+                None
+            } else {
+                Some(c)
+            };
+            let r = shown.map(|c| {
+                if exposure[b] > 0.0 {
+                    c as f64 / exposure[b]
+                } else {
+                    0.0
+                }
+            });
             ids.push(id.clone());
             names.push(name.clone());
             kinds.push(kind.clone());

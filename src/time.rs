@@ -282,8 +282,11 @@ fn instant_of(dt: &DateTime<Tz>) -> Instant {
 /// The UTC offset (seconds) of `zone` at the UTC instant `utc`.
 #[must_use]
 pub fn offset_at(zone: Tz, utc: i64) -> i32 {
-    DateTime::from_timestamp(utc, 0)
-        .map_or(0, |d| zone.offset_from_utc_datetime(&d.naive_utc()).fix().local_minus_utc())
+    DateTime::from_timestamp(utc, 0).map_or(0, |d| {
+        zone.offset_from_utc_datetime(&d.naive_utc())
+            .fix()
+            .local_minus_utc()
+    })
 }
 
 /// How the zone of a data set was found.
@@ -298,6 +301,7 @@ pub struct ZoneInference {
     pub mismatches: usize,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes fields by reference
 fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(tz.name())
 }
@@ -312,17 +316,26 @@ fn ser_tz<S: serde::Serializer>(tz: &Tz, s: S) -> std::result::Result<S::Ok, S::
 /// [`Error::Parameter`] if no IANA zone matches the recorded offsets.
 pub fn infer_zone(utc: &[i64], offset: &[i32], lon: f64, lat: f64) -> Result<ZoneInference> {
     let sample = offset_sample(utc, offset);
-    let mismatches = |tz: Tz| sample.iter().filter(|&&(t, o)| offset_at(tz, t) != o).count();
+    let mismatches = |tz: Tz| {
+        sample
+            .iter()
+            .filter(|&&(t, o)| offset_at(tz, t) != o)
+            .count()
+    };
     let finder = tzf_rs::DefaultFinder::new();
     let at_location = finder.get_tz_name(lon, lat);
-    if let Ok(tz) = at_location.parse::<Tz>() {
-        if mismatches(tz) == 0 {
-            return Ok(ZoneInference {
-                zone: tz,
-                how: format!("{} from the data's location; its UTC offsets agree with all {} checked timestamps", tz.name(), sample.len()),
-                mismatches: 0,
-            });
-        }
+    if let Ok(tz) = at_location.parse::<Tz>()
+        && mismatches(tz) == 0
+    {
+        return Ok(ZoneInference {
+            zone: tz,
+            how: format!(
+                "{} from the data's location; its UTC offsets agree with all {} checked timestamps",
+                tz.name(),
+                sample.len()
+            ),
+            mismatches: 0,
+        });
     }
     let candidates: Vec<Tz> = chrono_tz::TZ_VARIANTS
         .iter()
@@ -412,7 +425,11 @@ impl HourBuckets {
         let ranges: Vec<(String, u8)> = (0..24 / n)
             .map(|i| {
                 let s = i * n;
-                let name = if n == 1 { format!("{s:02}") } else { format!("{s:02}-{:02}", s + n) };
+                let name = if n == 1 {
+                    format!("{s:02}")
+                } else {
+                    format!("{s:02}-{:02}", s + n)
+                };
                 (name, s)
             })
             .collect();
@@ -427,18 +444,30 @@ impl HourBuckets {
     /// [`Error::Parameter`] if empty, a start is not 0–23, starts repeat, or names repeat.
     pub fn named(buckets: &[(&str, u8)]) -> Result<Self> {
         if buckets.is_empty() {
-            return Err(Error::parameter("hour buckets", "at least one bucket is needed"));
+            return Err(Error::parameter(
+                "hour buckets",
+                "at least one bucket is needed",
+            ));
         }
         let mut sorted: Vec<(u8, usize)> = Vec::new();
         for (i, &(name, start)) in buckets.iter().enumerate() {
             if start > 23 {
-                return Err(Error::parameter("hour buckets", format!("{name} starts at {start}, not an hour 0–23")));
+                return Err(Error::parameter(
+                    "hour buckets",
+                    format!("{name} starts at {start}, not an hour 0–23"),
+                ));
             }
             if sorted.iter().any(|&(s, _)| s == start) {
-                return Err(Error::parameter("hour buckets", format!("two buckets start at {start}")));
+                return Err(Error::parameter(
+                    "hour buckets",
+                    format!("two buckets start at {start}"),
+                ));
             }
             if buckets[..i].iter().any(|&(n, _)| n == name) {
-                return Err(Error::parameter("hour buckets", format!("the name {name:?} is used twice")));
+                return Err(Error::parameter(
+                    "hour buckets",
+                    format!("the name {name:?} is used twice"),
+                ));
             }
             sorted.push((start, i));
         }
@@ -446,7 +475,10 @@ impl HourBuckets {
         let mut of_hour = [0u8; 24];
         for (h, slot) in of_hour.iter_mut().enumerate() {
             // The bucket with the greatest start <= h, or else the last (wrapping).
-            let pos = sorted.iter().rposition(|&(s, _)| usize::from(s) <= h).unwrap_or(sorted.len() - 1);
+            let pos = sorted
+                .iter()
+                .rposition(|&(s, _)| usize::from(s) <= h)
+                .unwrap_or(sorted.len() - 1);
             *slot = sorted[pos].1 as u8;
         }
         Ok(Self {
@@ -505,7 +537,9 @@ impl Seasons {
     #[must_use]
     pub fn meteorological() -> Self {
         Self {
-            names: ["winter", "spring", "summer", "autumn"].map(String::from).to_vec(),
+            names: ["winter", "spring", "summer", "autumn"]
+                .map(String::from)
+                .to_vec(),
             of_month: [0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 0],
         }
     }
@@ -520,16 +554,25 @@ impl Seasons {
         for (i, (name, months)) in seasons.iter().enumerate() {
             for &m in *months {
                 if !(1..=12).contains(&m) {
-                    return Err(Error::parameter("seasons", format!("{name}: {m} is not a month 1–12")));
+                    return Err(Error::parameter(
+                        "seasons",
+                        format!("{name}: {m} is not a month 1–12"),
+                    ));
                 }
                 if of_month[(m - 1) as usize] != u8::MAX {
-                    return Err(Error::parameter("seasons", format!("month {m} is in two seasons")));
+                    return Err(Error::parameter(
+                        "seasons",
+                        format!("month {m} is in two seasons"),
+                    ));
                 }
                 of_month[(m - 1) as usize] = i as u8;
             }
         }
         if let Some(m) = of_month.iter().position(|&s| s == u8::MAX) {
-            return Err(Error::parameter("seasons", format!("month {} is in no season", m + 1)));
+            return Err(Error::parameter(
+                "seasons",
+                format!("month {} is in no season", m + 1),
+            ));
         }
         Ok(Self {
             names: seasons.iter().map(|(n, _)| (*n).to_owned()).collect(),
@@ -580,8 +623,15 @@ impl Darkness {
     pub fn is_dark(&mut self, utc: i64, lon: f64, lat: f64) -> bool {
         let solar = utc + (lon * 240.0) as i64; // local mean solar time
         let day = solar.div_euclid(86_400) as i32;
-        let key = (day, (lon * 100.0).round() as i32, (lat * 100.0).round() as i32);
-        let light = *self.cache.entry(key).or_insert_with(|| day_light(day, key.1, key.2));
+        let key = (
+            day,
+            (lon * 100.0).round() as i32,
+            (lat * 100.0).round() as i32,
+        );
+        let light = *self
+            .cache
+            .entry(key)
+            .or_insert_with(|| day_light(day, key.1, key.2));
         match light {
             DayLight::Events(dawn, dusk) => utc < dawn || utc >= dusk,
             DayLight::AlwaysLight => false,
@@ -599,8 +649,15 @@ impl Darkness {
             let day = solar.div_euclid(86_400);
             let day_end = (day + 1) * 86_400 - (lon * 240.0) as i64;
             let seg_end = day_end.min(to);
-            let key = (day as i32, (lon * 100.0).round() as i32, (lat * 100.0).round() as i32);
-            let light = *self.cache.entry(key).or_insert_with(|| day_light(key.0, key.1, key.2));
+            let key = (
+                day as i32,
+                (lon * 100.0).round() as i32,
+                (lat * 100.0).round() as i32,
+            );
+            let light = *self
+                .cache
+                .entry(key)
+                .or_insert_with(|| day_light(key.0, key.1, key.2));
             dark += match light {
                 DayLight::Events(dawn, dusk) => {
                     let light_secs = (seg_end.min(dusk) - t.max(dawn)).max(0);
@@ -627,15 +684,18 @@ fn day_light(day: i32, lon100: i32, lat100: i32) -> DayLight {
     let solar_day = sunrise::SolarDay::new(coords, date);
     let dawn = solar_day.event_time(sunrise::SolarEvent::Dawn(sunrise::DawnType::Civil));
     let dusk = solar_day.event_time(sunrise::SolarEvent::Dusk(sunrise::DawnType::Civil));
-    match (dawn, dusk) {
-        (Some(a), Some(b)) => DayLight::Events(a.timestamp(), b.timestamp()),
-        _ => {
-            // No civil twilight event: decide by the sun's noon elevation
-            // (declination from the standard approximation).
-            let doy = f64::from(date.ordinal());
-            let decl = -23.44 * ((360.0 / 365.0) * (doy + 10.0)).to_radians().cos();
-            let noon_elevation = 90.0 - (lat - decl).abs();
-            if noon_elevation < -6.0 { DayLight::AlwaysDark } else { DayLight::AlwaysLight }
+    if let (Some(a), Some(b)) = (dawn, dusk) {
+        DayLight::Events(a.timestamp(), b.timestamp())
+    } else {
+        // No civil twilight event: decide by the sun's noon elevation
+        // (declination from the standard approximation).
+        let doy = f64::from(date.ordinal());
+        let decl = -23.44 * ((360.0 / 365.0) * (doy + 10.0)).to_radians().cos();
+        let noon_elevation = 90.0 - (lat - decl).abs();
+        if noon_elevation < -6.0 {
+            DayLight::AlwaysDark
+        } else {
+            DayLight::AlwaysLight
         }
     }
 }
@@ -760,7 +820,9 @@ impl Default for TimeBinning {
 }
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 /// A local time broken into what bins need.
 #[derive(Debug, Clone, Copy)]
@@ -824,7 +886,9 @@ impl TimeBinning {
     /// All labels of a spec, in bin order.
     #[must_use]
     pub fn labels(&self, spec: &BinSpec) -> Vec<String> {
-        (0..self.bin_count(spec)).map(|b| self.label(spec, b)).collect()
+        (0..self.bin_count(spec))
+            .map(|b| self.label(spec, b))
+            .collect()
     }
 
     fn index_of(&self, dim: Dimension, p: &LocalParts) -> usize {
@@ -848,7 +912,14 @@ impl TimeBinning {
     }
 
     /// The bin of one instant at a place (the place matters only for darkness).
-    pub fn bin_of(&self, spec: &BinSpec, instant: Instant, lon: f64, lat: f64, darkness: &mut Darkness) -> usize {
+    pub fn bin_of(
+        &self,
+        spec: &BinSpec,
+        instant: Instant,
+        lon: f64,
+        lat: f64,
+        darkness: &mut Darkness,
+    ) -> usize {
         let local = instant.local();
         let dark = spec.uses_darkness() && darkness.is_dark(instant.utc, lon, lat);
         let parts = LocalParts {
@@ -862,13 +933,29 @@ impl TimeBinning {
 
     /// The bin of every incident, computed in parallel.
     #[must_use]
-    pub fn assign(&self, spec: &BinSpec, utc: &[i64], offset: &[i32], lon: &[f64], lat: &[f64]) -> Vec<u32> {
+    pub fn assign(
+        &self,
+        spec: &BinSpec,
+        utc: &[i64],
+        offset: &[i32],
+        lon: &[f64],
+        lat: &[f64],
+    ) -> Vec<u32> {
         use rayon::prelude::*;
         (0..utc.len())
             .into_par_iter()
             .with_min_len(4096)
             .map_init(Darkness::new, |dk, i| {
-                self.bin_of(spec, Instant { utc: utc[i], offset: offset[i] }, lon[i], lat[i], dk) as u32
+                self.bin_of(
+                    spec,
+                    Instant {
+                        utc: utc[i],
+                        offset: offset[i],
+                    },
+                    lon[i],
+                    lat[i],
+                    dk,
+                ) as u32
             })
             .collect()
     }
@@ -888,7 +975,10 @@ impl TimeBinning {
         while t < period.end {
             let from = t.max(period.start);
             let to = (t + step).min(period.end);
-            let instant = Instant { utc: from, offset: offset_at(zone, from) };
+            let instant = Instant {
+                utc: from,
+                offset: offset_at(zone, from),
+            };
             let local = instant.local();
             let mut parts = LocalParts {
                 hour: local.hour(),
@@ -907,7 +997,10 @@ impl TimeBinning {
             }
             t += step;
         }
-        seconds.into_iter().map(|s| s as f64 / HOUR as f64).collect()
+        seconds
+            .into_iter()
+            .map(|s| s as f64 / HOUR as f64)
+            .collect()
     }
 }
 
@@ -927,7 +1020,10 @@ impl Period {
     /// [`Error::Parameter`] if `last` is before `first`.
     pub fn local_dates(zone: Tz, first: NaiveDate, last: NaiveDate) -> Result<Self> {
         if last < first {
-            return Err(Error::parameter("period", format!("{last} is before {first}")));
+            return Err(Error::parameter(
+                "period",
+                format!("{last} is before {first}"),
+            ));
         }
         let start = local_midnight(zone, first);
         let end = local_midnight(zone, last.succ_opt().unwrap_or(last));
@@ -940,7 +1036,10 @@ impl Period {
     /// [`Error::Parameter`] if `utc` is empty.
     pub fn covering(zone: Tz, utc: &[i64]) -> Result<Self> {
         let (Some(&lo), Some(&hi)) = (utc.iter().min(), utc.iter().max()) else {
-            return Err(Error::parameter("period", "there are no timestamps to take a period from"));
+            return Err(Error::parameter(
+                "period",
+                "there are no timestamps to take a period from",
+            ));
         };
         let day = |t: i64| {
             DateTime::from_timestamp(t, 0)
@@ -992,6 +1091,7 @@ fn local_midnight(zone: Tz, date: NaiveDate) -> i64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exposure hours are exact sums of whole quarter-hours
 mod tests {
     use super::*;
 
@@ -1002,23 +1102,47 @@ mod tests {
     #[test]
     fn dst_days() {
         let p = TimestampParser::new().zone(cph());
-        assert_eq!(p.parse("2018-03-25T02:30:00").unwrap_err(), TimeProblem::Nonexistent);
-        assert_eq!(p.parse("2018-03-25 02:00").unwrap_err(), TimeProblem::Nonexistent);
+        assert_eq!(
+            p.parse("2018-03-25T02:30:00").unwrap_err(),
+            TimeProblem::Nonexistent
+        );
+        assert_eq!(
+            p.parse("2018-03-25 02:00").unwrap_err(),
+            TimeProblem::Nonexistent
+        );
         let a = p.parse("2018-10-28 02:30").unwrap();
         assert!(a.resolved_ambiguity);
-        let later = TimestampParser::new().zone(cph()).ambiguity(Ambiguity::Later).parse("2018-10-28 02:30").unwrap();
+        let later = TimestampParser::new()
+            .zone(cph())
+            .ambiguity(Ambiguity::Later)
+            .parse("2018-10-28 02:30")
+            .unwrap();
         assert_eq!(later.instant.utc - a.instant.utc, 3600);
-        let rej = TimestampParser::new().zone(cph()).ambiguity(Ambiguity::Reject);
-        assert_eq!(rej.parse("2018-10-28 02:30").unwrap_err(), TimeProblem::Ambiguous);
+        let rej = TimestampParser::new()
+            .zone(cph())
+            .ambiguity(Ambiguity::Reject);
+        assert_eq!(
+            rej.parse("2018-10-28 02:30").unwrap_err(),
+            TimeProblem::Ambiguous
+        );
         assert!(!p.parse("2018-10-28 03:00").unwrap().resolved_ambiguity);
     }
 
     #[test]
     fn formats() {
         let p = TimestampParser::new();
-        assert_eq!(p.parse("2017-01-01 00:00:42-06:00").unwrap().instant.utc, 1_483_250_442);
-        assert_eq!(p.parse("2017-01-01T06:00:42Z").unwrap().instant.utc, 1_483_250_442);
-        assert_eq!(p.parse("2017-01-01T06:00:42").unwrap_err(), TimeProblem::NoZone);
+        assert_eq!(
+            p.parse("2017-01-01 00:00:42-06:00").unwrap().instant.utc,
+            1_483_250_442
+        );
+        assert_eq!(
+            p.parse("2017-01-01T06:00:42Z").unwrap().instant.utc,
+            1_483_250_442
+        );
+        assert_eq!(
+            p.parse("2017-01-01T06:00:42").unwrap_err(),
+            TimeProblem::NoZone
+        );
         assert_eq!(p.parse("yesterday").unwrap_err(), TimeProblem::Unparseable);
         assert_eq!(p.parse("").unwrap_err(), TimeProblem::Unparseable);
         let dk = TimestampParser::new().zone(cph()).format("%d-%m-%Y %H:%M");
@@ -1044,7 +1168,11 @@ mod tests {
         assert_eq!(s.names()[s.season_of(12)], "winter");
         assert_eq!(s.names()[s.season_of(6)], "summer");
         assert!(Seasons::from_months(&[("a", &[1, 2, 3])]).is_err());
-        let two = Seasons::from_months(&[("dark", &[10, 11, 12, 1, 2, 3]), ("light", &[4, 5, 6, 7, 8, 9])]).unwrap();
+        let two = Seasons::from_months(&[
+            ("dark", &[10, 11, 12, 1, 2, 3]),
+            ("light", &[4, 5, 6, 7, 8, 9]),
+        ])
+        .unwrap();
         assert_eq!(two.season_of(11), 0);
     }
 
@@ -1060,8 +1188,16 @@ mod tests {
 
     #[test]
     fn exposure_of_dst_year() {
-        let b = TimeBinning { hours: HourBuckets::hourly(), ..TimeBinning::default() };
-        let year = Period::local_dates(cph(), "2018-01-01".parse().unwrap(), "2018-12-31".parse().unwrap()).unwrap();
+        let b = TimeBinning {
+            hours: HourBuckets::hourly(),
+            ..TimeBinning::default()
+        };
+        let year = Period::local_dates(
+            cph(),
+            "2018-01-01".parse().unwrap(),
+            "2018-12-31".parse().unwrap(),
+        )
+        .unwrap();
         let h = b.exposure(&BinSpec::of(&[Dimension::Hour]), &year, cph(), (9.9, 57.0));
         assert_eq!(h.iter().sum::<f64>(), 8760.0);
         // Local 02:00-03:00 is skipped once and repeated once: 365 in all.
@@ -1069,7 +1205,12 @@ mod tests {
         let months = b.exposure(&BinSpec::of(&[Dimension::Month]), &year, cph(), (9.9, 57.0));
         assert_eq!(months[2], 31.0 * 24.0 - 1.0); // March loses an hour
         assert_eq!(months[9], 31.0 * 24.0 + 1.0); // October gains one
-        let dark = b.exposure(&BinSpec::of(&[Dimension::Darkness]), &year, cph(), (9.9, 57.0));
+        let dark = b.exposure(
+            &BinSpec::of(&[Dimension::Darkness]),
+            &year,
+            cph(),
+            (9.9, 57.0),
+        );
         assert_eq!(dark[0] + dark[1], 8760.0);
         assert!(dark[1] > 3000.0 && dark[1] < 4400.0, "{dark:?}");
     }

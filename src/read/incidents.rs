@@ -68,11 +68,56 @@ impl Default for ColumnMap {
 }
 
 const ALIASES: &[(&str, &[&str])] = &[
-    ("id", &["id", "incident_id", "sagsnr", "sagsnummer", "nr", "objectid"]),
-    ("x", &["lon", "lng", "long", "longitude", "længdegrad", "laengdegrad", "x", "easting"]),
+    (
+        "id",
+        &[
+            "id",
+            "incident_id",
+            "sagsnr",
+            "sagsnummer",
+            "nr",
+            "objectid",
+        ],
+    ),
+    (
+        "x",
+        &[
+            "lon",
+            "lng",
+            "long",
+            "longitude",
+            "længdegrad",
+            "laengdegrad",
+            "x",
+            "easting",
+        ],
+    ),
     ("y", &["lat", "latitude", "breddegrad", "y", "northing"]),
-    ("timestamp", &["timestamp", "datetime", "date_time", "time", "tidspunkt", "dato_tid", "tid", "date", "dato"]),
-    ("category", &["category", "kategori", "type", "hændelsestype", "haendelsestype", "offense"]),
+    (
+        "timestamp",
+        &[
+            "timestamp",
+            "datetime",
+            "date_time",
+            "time",
+            "tidspunkt",
+            "dato_tid",
+            "tid",
+            "date",
+            "dato",
+        ],
+    ),
+    (
+        "category",
+        &[
+            "category",
+            "kategori",
+            "type",
+            "hændelsestype",
+            "haendelsestype",
+            "offense",
+        ],
+    ),
 ];
 
 impl ColumnMap {
@@ -91,11 +136,14 @@ impl ColumnMap {
     /// # Ok::<(), byrum::Error>(())
     /// ```
     pub fn parse(spec: &str) -> Result<Self> {
-        let mut m = Self { aliases: false, ..Self::default() };
+        let mut m = Self {
+            aliases: false,
+            ..Self::default()
+        };
         for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = pair
-                .split_once('=')
-                .ok_or_else(|| Error::parameter("column mapping", format!("{pair:?} is not key=column")))?;
+            let (k, v) = pair.split_once('=').ok_or_else(|| {
+                Error::parameter("column mapping", format!("{pair:?} is not key=column"))
+            })?;
             let v = v.trim().to_owned();
             match k.trim().to_ascii_lowercase().as_str() {
                 "id" => m.id = Some(v),
@@ -108,7 +156,9 @@ impl ColumnMap {
                 other => {
                     return Err(Error::parameter(
                         "column mapping",
-                        format!("unknown key {other:?}; use id, x, y, timestamp, category, group, weight"),
+                        format!(
+                            "unknown key {other:?}; use id, x, y, timestamp, category, group, weight"
+                        ),
                     ));
                 }
             }
@@ -130,7 +180,10 @@ impl ColumnMap {
                 && let Some((_, alts)) = ALIASES.iter().find(|(r, _)| *r == role)
                 && let Some((i, alt)) = alts.iter().find_map(|a| find(a).map(|i| (i, a)))
             {
-                notes.push(format!("column {:?} used as {role} (no column {name:?})", header[i].trim()));
+                notes.push(format!(
+                    "column {:?} used as {role} (no column {name:?})",
+                    header[i].trim()
+                ));
                 let _ = alt;
                 return Ok(Some(i));
             }
@@ -139,7 +192,11 @@ impl ColumnMap {
                     file,
                     format!(
                         "no {role} column {name:?}; the columns are {}. Map the columns (e.g. --columns \"x=easting,y=northing,timestamp=tidspunkt\")",
-                        header.iter().map(|h| format!("{:?}", h.trim())).collect::<Vec<_>>().join(", ")
+                        header
+                            .iter()
+                            .map(|h| format!("{:?}", h.trim()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ));
             }
@@ -165,9 +222,23 @@ impl ColumnMap {
             None => None,
         };
         if x == y {
-            return Err(Error::input(file, "the x and y columns are the same column"));
+            return Err(Error::input(
+                file,
+                "the x and y columns are the same column",
+            ));
         }
-        Ok((Resolved { id, x, y, timestamp, category, group, weight }, notes))
+        Ok((
+            Resolved {
+                id,
+                x,
+                y,
+                timestamp,
+                category,
+                group,
+                weight,
+            },
+            notes,
+        ))
     }
 }
 
@@ -189,7 +260,7 @@ pub enum Crs {
     #[default]
     Wgs84,
     /// Projected metres in a UTM projection (e.g. EPSG:25832).
-    Projected(Projection),
+    Projected(Box<Projection>),
 }
 
 impl Crs {
@@ -198,14 +269,20 @@ impl Crs {
     /// # Errors
     /// [`Error::Parameter`] for a code byrum cannot read.
     pub fn parse(s: &str) -> Result<Self> {
-        let code = s.trim().trim_start_matches("EPSG:").trim_start_matches("epsg:");
-        let n: u32 = code
-            .parse()
-            .map_err(|_| Error::parameter("CRS", format!("{s:?} is not an EPSG code such as EPSG:25832")))?;
+        let code = s
+            .trim()
+            .trim_start_matches("EPSG:")
+            .trim_start_matches("epsg:");
+        let n: u32 = code.parse().map_err(|_| {
+            Error::parameter(
+                "CRS",
+                format!("{s:?} is not an EPSG code such as EPSG:25832"),
+            )
+        })?;
         if n == 4326 {
             Ok(Crs::Wgs84)
         } else {
-            Ok(Crs::Projected(Projection::from_epsg(n)?))
+            Ok(Crs::Projected(Box::new(Projection::from_epsg(n)?)))
         }
     }
 }
@@ -369,7 +446,12 @@ impl IncidentReader {
     /// # Errors
     /// As [`IncidentReader::read_csv`] and [`IncidentReader::read_parquet`].
     pub fn read_path(&self, path: &Path) -> Result<IncidentBatch> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("parquet" | "pq") => self.read_parquet(path),
             _ => self.read_csv(path),
         }
@@ -398,14 +480,21 @@ impl IncidentReader {
             .read_byte_record(&mut record)
             .map_err(|e| Error::input(path, format!("cannot read the header line: {e}")))?;
         if !has_header {
-            return Err(Error::input(path, "the file is empty; expected a header line such as id,lon,lat,timestamp,category"));
+            return Err(Error::input(
+                path,
+                "the file is empty; expected a header line such as id,lon,lat,timestamp,category",
+            ));
         }
         let header: Vec<String> = record
             .iter()
             .enumerate()
             .map(|(i, f)| {
                 let s = String::from_utf8_lossy(f).into_owned();
-                if i == 0 { s.trim_start_matches('\u{feff}').to_owned() } else { s }
+                if i == 0 {
+                    s.trim_start_matches('\u{feff}').to_owned()
+                } else {
+                    s
+                }
             })
             .collect();
         if header.len() == 1 {
@@ -413,8 +502,7 @@ impl IncidentReader {
                 path,
                 format!(
                     "the header {:?} has a single column: the file is not separated by {:?}; set the delimiter",
-                    header[0],
-                    delimiter as char
+                    header[0], delimiter as char
                 ),
             ));
         }
@@ -439,7 +527,10 @@ impl IncidentReader {
                     Err(e) => {
                         let line = e.position().map_or(0, csv::Position::line);
                         if let csv::ErrorKind::Io(io) = e.kind() {
-                            return Err(Error::input(path, format!("reading stopped at line {line}: {io}")));
+                            return Err(Error::input(
+                                path,
+                                format!("reading stopped at line {line}: {io}"),
+                            ));
                         }
                         sink.report.reject(line, "malformed_row", e.to_string());
                     }
@@ -482,28 +573,41 @@ impl IncidentReader {
     }
 
     fn read_frame(&self, df: &DataFrame, path: &Path) -> Result<IncidentBatch> {
-        let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let header: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let (cols, notes) = self.columns.resolve(&header, path)?;
         let text = |i: usize| -> Result<Vec<Option<String>>> {
             let c = df.columns()[i].as_materialized_series().clone();
-            let s = c
-                .cast(&DataType::String)
-                .map_err(|e| Error::input(path, format!("column {:?} cannot be read as text: {e}", header[i])))?;
+            let s = c.cast(&DataType::String).map_err(|e| {
+                Error::input(
+                    path,
+                    format!("column {:?} cannot be read as text: {e}", header[i]),
+                )
+            })?;
             let ca = s.str().map_err(Error::from)?.clone();
             Ok(ca.iter().map(|v| v.map(str::to_owned)).collect())
         };
-        let opt_text = |i: Option<usize>| -> Result<Option<Vec<Option<String>>>> { i.map(text).transpose() };
+        let opt_text =
+            |i: Option<usize>| -> Result<Option<Vec<Option<String>>>> { i.map(text).transpose() };
         let ids = opt_text(cols.id)?;
         let xs = text(cols.x)?;
         let ys = text(cols.y)?;
         let cats = opt_text(cols.category)?;
         let groups = opt_text(cols.group)?;
         let weights = opt_text(cols.weight)?;
-        let ts = df.columns()[cols.timestamp].as_materialized_series().clone();
+        let ts = df.columns()[cols.timestamp]
+            .as_materialized_series()
+            .clone();
         let times: Vec<TimeIn<'static>> = match ts.dtype() {
             DataType::Datetime(unit, tz) => {
                 let tz: Option<Tz> = match tz {
-                    Some(z) => Some(crate::time::parse_zone(z.as_str()).map_err(|e| Error::input(path, e.to_string()))?),
+                    Some(z) => Some(
+                        crate::time::parse_zone(z.as_str())
+                            .map_err(|e| Error::input(path, e.to_string()))?,
+                    ),
                     None => None,
                 };
                 let per_sec: i64 = match unit {
@@ -548,9 +652,6 @@ impl IncidentReader {
         for n in notes {
             sink.report.warn(None, "column_mapping", n);
         }
-        fn get(v: &Option<Vec<Option<String>>>, i: usize) -> Option<Cow<'_, str>> {
-            v.as_ref().and_then(|v| v[i].as_deref().map(Cow::Borrowed))
-        }
         let mut times = times.into_iter();
         let n = df.height();
         let mut start = 0;
@@ -560,13 +661,13 @@ impl IncidentReader {
                 .map(|i| {
                     Ok(RawRow {
                         line: i as u64 + 2,
-                        id: get(&ids, i),
+                        id: get(ids.as_ref(), i),
                         x: xs[i].as_deref().map(Cow::Borrowed),
                         y: ys[i].as_deref().map(Cow::Borrowed),
                         time: times.next().unwrap_or(TimeIn::Missing),
-                        category: get(&cats, i),
-                        group: get(&groups, i),
-                        weight: get(&weights, i),
+                        category: get(cats.as_ref(), i),
+                        group: get(groups.as_ref(), i),
+                        weight: get(weights.as_ref(), i),
                     })
                 })
                 .collect();
@@ -584,7 +685,10 @@ impl IncidentReader {
             return bad("bad_coordinate", "a coordinate is missing".into());
         };
         let (Ok(x), Ok(y)) = (xs.trim().parse::<f64>(), ys.trim().parse::<f64>()) else {
-            return bad("bad_coordinate", format!("({xs:?}, {ys:?}) is not a pair of numbers"));
+            return bad(
+                "bad_coordinate",
+                format!("({xs:?}, {ys:?}) is not a pair of numbers"),
+            );
         };
         if !x.is_finite() || !y.is_finite() {
             return bad("bad_coordinate", format!("({x}, {y}) is not finite"));
@@ -599,7 +703,10 @@ impl IncidentReader {
                     } else {
                         ""
                     };
-                    return bad("bad_coordinate", format!("lon {x}, lat {y} is outside −180…180, −90…90{hint}"));
+                    return bad(
+                        "bad_coordinate",
+                        format!("lon {x}, lat {y} is outside −180…180, −90…90{hint}"),
+                    );
                 }
                 if x == 0.0 && y == 0.0 {
                     return bad("bad_coordinate", "(0, 0) is a missing geocode".into());
@@ -607,14 +714,24 @@ impl IncidentReader {
                 (x, y)
             }
             Crs::Projected(p) => match p.inverse(x, y) {
-                Ok((lon, lat)) if lon.is_finite() && lat.is_finite() && lat.abs() <= 90.0 => (lon, lat),
-                _ => return bad("bad_coordinate", format!("({x}, {y}) is not a point in EPSG:{}", p.epsg())),
+                Ok((lon, lat)) if lon.is_finite() && lat.is_finite() && lat.abs() <= 90.0 => {
+                    (lon, lat)
+                }
+                _ => {
+                    return bad(
+                        "bad_coordinate",
+                        format!("({x}, {y}) is not a point in EPSG:{}", p.epsg()),
+                    );
+                }
             },
         };
         if let Some(area) = &self.study_area
             && !area.contains(lon, lat)
         {
-            return bad("out_of_study_area", format!("({lon:.6}, {lat:.6}) lies outside the study area"));
+            return bad(
+                "out_of_study_area",
+                format!("({lon:.6}, {lat:.6}) lies outside the study area"),
+            );
         }
         let parsed = match raw.time {
             TimeIn::Text(t) => times.parse(&t).map_err(|p| (p, t.into_owned())),
@@ -633,11 +750,23 @@ impl IncidentReader {
             Ok(p) => p,
             Err((problem, text)) => {
                 let detail = match problem {
-                    TimeProblem::Unparseable if text.is_empty() => "the timestamp is missing".to_owned(),
-                    TimeProblem::Unparseable => format!("{text:?} is not a date and time (expected e.g. 2023-07-14T21:37:00+02:00)"),
-                    TimeProblem::Nonexistent => format!("{text:?} does not exist in {} (the clocks jump forward)", zone_name(times)),
-                    TimeProblem::Ambiguous => format!("{text:?} happens twice in {} (the clocks go back)", zone_name(times)),
-                    TimeProblem::NoZone => format!("{text:?} has no UTC offset and no time zone is set (--tz)"),
+                    TimeProblem::Unparseable if text.is_empty() => {
+                        "the timestamp is missing".to_owned()
+                    }
+                    TimeProblem::Unparseable => format!(
+                        "{text:?} is not a date and time (expected e.g. 2023-07-14T21:37:00+02:00)"
+                    ),
+                    TimeProblem::Nonexistent => format!(
+                        "{text:?} does not exist in {} (the clocks jump forward)",
+                        zone_name(times)
+                    ),
+                    TimeProblem::Ambiguous => format!(
+                        "{text:?} happens twice in {} (the clocks go back)",
+                        zone_name(times)
+                    ),
+                    TimeProblem::NoZone => {
+                        format!("{text:?} has no UTC offset and no time zone is set (--tz)")
+                    }
                 };
                 return bad(problem.reason(), detail);
             }
@@ -646,7 +775,12 @@ impl IncidentReader {
             None | Some("") => None,
             Some(w) => match w.parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
-                _ => return bad("bad_weight", format!("weight {w:?} is not a non-negative number")),
+                _ => {
+                    return bad(
+                        "bad_weight",
+                        format!("weight {w:?} is not a non-negative number"),
+                    );
+                }
             },
         };
         let category = raw
@@ -667,7 +801,10 @@ impl IncidentReader {
             lat,
             instant: parsed.instant,
             category,
-            group: raw.group.map(|g| g.trim().to_owned()).filter(|g| !g.is_empty()),
+            group: raw
+                .group
+                .map(|g| g.trim().to_owned())
+                .filter(|g| !g.is_empty()),
             weight: weight.or(raw.weight.as_ref().map(|_| 1.0)),
             ambiguous: parsed.resolved_ambiguity,
             naive: parsed.naive,
@@ -676,23 +813,36 @@ impl IncidentReader {
 }
 
 fn zone_name(times: &TimestampParser) -> &'static str {
-    times.configured_zone().map_or("the configured zone", |z| z.name())
+    times
+        .configured_zone()
+        .map_or("the configured zone", |z| z.name())
 }
 
 /// Turns a CSV record into a raw row.
-fn csv_raw<'a>(r: &'a csv::ByteRecord, c: &Resolved, width: usize) -> std::result::Result<RawRow<'a>, (u64, &'static str, String)> {
+fn csv_raw<'a>(
+    r: &'a csv::ByteRecord,
+    c: &Resolved,
+    width: usize,
+) -> std::result::Result<RawRow<'a>, (u64, &'static str, String)> {
     let line = r.position().map_or(0, csv::Position::line);
     if r.len() != width {
         return Err((
             line,
             "wrong_field_count",
-            format!("expected {width} fields, found {} (a wrong delimiter or an unbalanced quote?)", r.len()),
+            format!(
+                "expected {width} fields, found {} (a wrong delimiter or an unbalanced quote?)",
+                r.len()
+            ),
         ));
     }
     let field = |i: usize| -> std::result::Result<Cow<'a, str>, (u64, &'static str, String)> {
-        std::str::from_utf8(&r[i])
-            .map(Cow::Borrowed)
-            .map_err(|_| (line, "invalid_text", format!("field {} is not valid UTF-8", i + 1)))
+        std::str::from_utf8(&r[i]).map(Cow::Borrowed).map_err(|_| {
+            (
+                line,
+                "invalid_text",
+                format!("field {} is not valid UTF-8", i + 1),
+            )
+        })
     };
     let opt = |i: Option<usize>| i.map(field).transpose();
     Ok(RawRow {
@@ -707,13 +857,24 @@ fn csv_raw<'a>(r: &'a csv::ByteRecord, c: &Resolved, width: usize) -> std::resul
     })
 }
 
+/// How often `byte` occurs in `s`.
+#[allow(clippy::naive_bytecount)] // one header line; not worth a crate
+fn bytecount(s: &[u8], byte: u8) -> usize {
+    s.iter().filter(|&&b| b == byte).count()
+}
+
+/// Field `i` of an optional text column.
+fn get(v: Option<&Vec<Option<String>>>, i: usize) -> Option<Cow<'_, str>> {
+    v.and_then(|v| v[i].as_deref().map(Cow::Borrowed))
+}
+
 /// Guesses the delimiter from the first line: the most frequent of `, ; \t |`.
 fn sniff_delimiter<R: std::io::BufRead>(r: &mut R) -> std::io::Result<u8> {
     let buf = r.fill_buf()?;
     let first = buf.split(|&b| b == b'\n').next().unwrap_or(&[]);
     let best = [b',', b';', b'\t', b'|']
         .into_iter()
-        .max_by_key(|d| first.iter().filter(|b| *b == d).count())
+        .max_by_key(|&d| bytecount(first, d))
         .unwrap_or(b',');
     Ok(if first.contains(&best) { best } else { b',' })
 }
@@ -754,7 +915,10 @@ impl<'r> Sink<'r> {
     }
 
     /// Decides the zone for naive times from the first chunk's location.
-    fn decide_zone(&mut self, raws: &[std::result::Result<RawRow<'_>, (u64, &'static str, String)>]) {
+    fn decide_zone(
+        &mut self,
+        raws: &[std::result::Result<RawRow<'_>, (u64, &'static str, String)>],
+    ) {
         let mut lon = Vec::new();
         let mut lat = Vec::new();
         for r in raws.iter().flatten() {
@@ -766,7 +930,12 @@ impl<'r> Sink<'r> {
                     Crs::Wgs84 => (x, y),
                     Crs::Projected(p) => p.inverse(x, y).unwrap_or((f64::NAN, f64::NAN)),
                 };
-                if x.is_finite() && y.is_finite() && x.abs() <= 180.0 && y.abs() <= 90.0 && (x, y) != (0.0, 0.0) {
+                if x.is_finite()
+                    && y.is_finite()
+                    && x.abs() <= 180.0
+                    && y.abs() <= 90.0
+                    && (x, y) != (0.0, 0.0)
+                {
                     lon.push(x);
                     lat.push(y);
                 }
@@ -785,7 +954,11 @@ impl<'r> Sink<'r> {
         self.zone_decided = true;
     }
 
-    fn take(&mut self, raws: Vec<std::result::Result<RawRow<'_>, (u64, &'static str, String)>>, reader: &IncidentReader) {
+    fn take(
+        &mut self,
+        raws: Vec<std::result::Result<RawRow<'_>, (u64, &'static str, String)>>,
+        reader: &IncidentReader,
+    ) {
         if !self.zone_decided {
             self.decide_zone(&raws);
         }
@@ -805,7 +978,11 @@ impl<'r> Sink<'r> {
 
     fn push(&mut self, row: Row) {
         if self.ids.contains(&row.id) {
-            self.report.reject(row.line, "duplicate_id", format!("id {:?} was already used on an earlier row", row.id));
+            self.report.reject(
+                row.line,
+                "duplicate_id",
+                format!("id {:?} was already used on an earlier row", row.id),
+            );
             return;
         }
         let cat = self.incidents.categories.code(&row.category);
@@ -853,7 +1030,11 @@ impl<'r> Sink<'r> {
         inc.category.push(cat);
         inc.line.push(row.line);
         if let Some(g) = inc.group.as_mut() {
-            g.push(row.group.as_deref().map_or(u32::MAX, |v| inc.groups.code(v)));
+            g.push(
+                row.group
+                    .as_deref()
+                    .map_or(u32::MAX, |v| inc.groups.code(v)),
+            );
         }
         if let Some(w) = inc.weight.as_mut() {
             w.push(row.weight.unwrap_or(1.0));
@@ -878,4 +1059,3 @@ impl<'r> Sink<'r> {
         }
     }
 }
-
