@@ -25,9 +25,17 @@ fn utm_matches_pyproj_to_a_millimetre() {
         let (x, y) = p.forward(lon, lat).unwrap();
         let err = (x - ex).hypot(y - ey);
         worst = worst.max(err);
-        assert!(err < 1e-3, "{}: ({x}, {y}) vs pyproj ({ex}, {ey}): {err} m", r[0]);
+        assert!(
+            err < 1e-3,
+            "{}: ({x}, {y}) vs pyproj ({ex}, {ey}): {err} m",
+            r[0]
+        );
         let (blon, blat) = p.inverse(x, y).unwrap();
-        assert!((blon - lon).abs() < 1e-9 && (blat - lat).abs() < 1e-9, "{} round trip", r[0]);
+        assert!(
+            (blon - lon).abs() < 1e-9 && (blat - lat).abs() < 1e-9,
+            "{} round trip",
+            r[0]
+        );
     }
     eprintln!("worst UTM difference from pyproj: {worst:e} m");
 }
@@ -47,18 +55,34 @@ fn h3_cells_match_h3py() {
 /// Counts per res-9 cell of the real Minneapolis file equal h3-py's.
 #[test]
 fn minneapolis_counts_match_h3py() {
-    let batch = IncidentReader::new().read_csv(&real("minneapolis_stops_2017.csv")).unwrap();
+    let batch = IncidentReader::new()
+        .read_csv(&real("minneapolis_stops_2017.csv"))
+        .unwrap();
     assert_eq!(batch.report.accepted, 51_920);
     let inc = &batch.incidents;
     let res = h3_resolution(9).unwrap();
     let cells = h3_cells(&inc.lon, &inc.lat, res).unwrap();
     let bins = vec![0u32; cells.len()];
-    let counts = H3Counts::compute(res, &cells, &bins, None, vec!["all".into()], vec![1.0], None).unwrap();
+    let counts = H3Counts::compute(
+        res,
+        &cells,
+        &bins,
+        None,
+        vec!["all".into()],
+        vec![1.0],
+        None,
+    )
+    .unwrap();
     let (_, rows) = read_csv(&fixture("h3_minneapolis_res9_counts.csv"));
     assert_eq!(counts.cells.len(), rows.len());
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(counts.cells[i].to_string(), r[0]);
-        assert_eq!(counts.counts[i], r[1].parse::<u64>().unwrap(), "cell {}", r[0]);
+        assert_eq!(
+            counts.counts[i],
+            r[1].parse::<u64>().unwrap(),
+            "cell {}",
+            r[0]
+        );
     }
 }
 
@@ -68,7 +92,11 @@ fn study_area_cells_match_h3py_polyfill() {
     let area = StudyArea::from_bbox(9.90, 57.038, 9.94, 57.052).unwrap();
     let (_, rows) = read_csv(&fixture("h3_polyfill_aalborg.csv"));
     for res in [9u8, 10] {
-        let expected: Vec<&str> = rows.iter().filter(|r| r[0] == res.to_string()).map(|r| r[1].as_str()).collect();
+        let expected: Vec<&str> = rows
+            .iter()
+            .filter(|r| r[0] == res.to_string())
+            .map(|r| r[1].as_str())
+            .collect();
         let got: Vec<String> = h3_cells_covering(area.polygon(), h3_resolution(res).unwrap())
             .unwrap()
             .iter()
@@ -90,12 +118,22 @@ fn dst_classification_matches_zoneinfo() {
     let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().timestamp();
     for r in &rows {
         match r[1].as_str() {
-            "nonexistent" => assert_eq!(earlier.parse(&r[0]).unwrap_err(), TimeProblem::Nonexistent, "{}", r[0]),
+            "nonexistent" => assert_eq!(
+                earlier.parse(&r[0]).unwrap_err(),
+                TimeProblem::Nonexistent,
+                "{}",
+                r[0]
+            ),
             "ambiguous" => {
                 let a = earlier.parse(&r[0]).unwrap();
                 assert!(a.resolved_ambiguity);
                 assert_eq!(a.instant.utc, utc(&r[2]), "{}", r[0]);
-                assert_eq!(later.parse(&r[0]).unwrap().instant.utc, utc(&r[3]), "{}", r[0]);
+                assert_eq!(
+                    later.parse(&r[0]).unwrap().instant.utc,
+                    utc(&r[3]),
+                    "{}",
+                    r[0]
+                );
             }
             _ => {
                 let t = earlier.parse(&r[0]).unwrap();
@@ -111,13 +149,25 @@ fn dst_classification_matches_zoneinfo() {
 #[test]
 fn exposure_matches_zoneinfo_count() {
     let tz = parse_zone("Europe/Copenhagen").unwrap();
-    let year = Period::local_dates(tz, "2018-01-01".parse().unwrap(), "2018-12-31".parse().unwrap()).unwrap();
+    let year = Period::local_dates(
+        tz,
+        "2018-01-01".parse().unwrap(),
+        "2018-12-31".parse().unwrap(),
+    )
+    .unwrap();
     assert_eq!(year.hours(), 8760.0);
-    let binning = TimeBinning { hours: HourBuckets::hourly(), ..TimeBinning::default() };
+    let binning = TimeBinning {
+        hours: HourBuckets::hourly(),
+        ..TimeBinning::default()
+    };
     let at = (12.57, 55.68);
     let by = |d: Dimension| -> Vec<(String, f64)> {
         let spec = BinSpec::of(&[d]);
-        binning.labels(&spec).into_iter().zip(binning.exposure(&spec, &year, tz, at)).collect()
+        binning
+            .labels(&spec)
+            .into_iter()
+            .zip(binning.exposure(&spec, &year, tz, at))
+            .collect()
     };
     let hour = by(Dimension::Hour);
     let month = by(Dimension::Month);
@@ -155,7 +205,12 @@ fn darkness_matches_pvlib() {
             continue;
         }
         checked += 1;
-        assert_eq!(dk.is_dark(t, lon, lat), zenith > 96.0, "{} at ({lon}, {lat}), zenith {zenith}", r[2]);
+        assert_eq!(
+            dk.is_dark(t, lon, lat),
+            zenith > 96.0,
+            "{} at ({lon}, {lat}), zenith {zenith}",
+            r[2]
+        );
     }
     assert!(checked > 150, "{checked}");
 }

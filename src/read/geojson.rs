@@ -844,7 +844,9 @@ fn area_problem(polygon: &Polygon, sweep_above: usize) -> Option<InvalidPolygon>
         }
         // Segments that meet other than where one ends and the next begins
         // (the same rule as `geo`'s all-pairs test).
-        let crossing = Intersections::from_iter(ring.lines())
+        let crossing = ring
+            .lines()
+            .collect::<Intersections<_>>()
             .any(|(a, b, _)| a.start != b.end && a.end != b.start);
         if crossing {
             return Some(InvalidPolygon::SelfIntersection(role(i)));
@@ -1785,6 +1787,16 @@ mod tests {
         assert_eq!(by_kind(&PlaceKind::Street), 29);
         // Features without a name fall back to their OSM id.
         assert!(places.iter().any(|p| p.name == "way/26979361"));
+    }
+
+    #[test]
+    fn helsinki_walk_streets_as_routes() {
+        let (routes, r) = read_routes(&real("helsinki_walk_streets.geojson"), None).unwrap();
+        assert_eq!((r.read, r.accepted, r.rejected), (2253, 2253, 0));
+        assert!(r.is_reconciled() && r.warnings.is_empty());
+        assert_eq!(routes[0].id, "way/4236349");
+        assert_eq!(routes[0].name, "Erottajankatu");
+        assert_eq!(routes[0].kind, RouteKind::Other("unknown".into()));
     }
 
     #[test]

@@ -470,6 +470,19 @@ impl IncidentReader {
             Some(d) => d,
             None => sniff_delimiter(&mut buffered).map_err(|e| Error::io("read", path, e))?,
         };
+        // The csv crate counts the lines of CRLF files one short after the
+        // header (it ends a record at the CR); correct its positions.
+        let crlf = {
+            use std::io::BufRead;
+            let buf = buffered
+                .fill_buf()
+                .map_err(|e| Error::io("read", path, e))?;
+            buf.split(|&b| b == b'\n')
+                .next()
+                .is_some_and(|l| l.ends_with(b"\r"))
+                && buf.contains(&b'\n')
+        };
+        let line_fix = u64::from(crlf);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -525,7 +538,7 @@ impl IncidentReader {
                         break;
                     }
                     Err(e) => {
-                        let line = e.position().map_or(0, csv::Position::line);
+                        let line = e.position().map_or(0, csv::Position::line) + line_fix;
                         if let csv::ErrorKind::Io(io) = e.kind() {
                             return Err(Error::input(
                                 path,
@@ -538,7 +551,7 @@ impl IncidentReader {
             }
             let raws: Vec<std::result::Result<RawRow<'_>, (u64, &'static str, String)>> = records
                 .iter()
-                .map(|r| csv_raw(r, &cols, header.len()))
+                .map(|r| csv_raw(r, &cols, header.len(), line_fix))
                 .collect();
             sink.take(raws, self);
             if done {
@@ -823,8 +836,9 @@ fn csv_raw<'a>(
     r: &'a csv::ByteRecord,
     c: &Resolved,
     width: usize,
+    line_fix: u64,
 ) -> std::result::Result<RawRow<'a>, (u64, &'static str, String)> {
-    let line = r.position().map_or(0, csv::Position::line);
+    let line = r.position().map_or(0, csv::Position::line) + line_fix;
     if r.len() != width {
         return Err((
             line,

@@ -5,23 +5,34 @@ use std::path::PathBuf;
 
 /// A fixture in `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// A real data file in `../shared/data/real/`.
 pub fn real(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/real")
+        .join(name)
 }
 
 /// A demo file in `data/aalborg/`.
 pub fn demo(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/aalborg").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data/aalborg")
+        .join(name)
 }
 
 /// Reads a small CSV fixture as header → rows of strings.
 pub fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut rdr = csv::Reader::from_path(path).expect("fixture readable");
-    let header = rdr.headers().expect("header").iter().map(str::to_owned).collect();
+    let header = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let rows = rdr
         .records()
         .map(|r| r.expect("record").iter().map(str::to_owned).collect())

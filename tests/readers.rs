@@ -1,0 +1,201 @@
+//! The incident reader on broken and unusual input, and the polars paths
+//! (DataFrame, Parquet).
+
+use std::path::PathBuf;
+
+use byrum::*;
+use polars::prelude::*;
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn whole_file_problems_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = IncidentReader::new()
+        .read_csv(&write(&dir, "empty.csv", b""))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("empty"), "{e}");
+    let e = IncidentReader::new()
+        .read_csv(&write(&dir, "semi.csv", b"id;lon;lat;timestamp;category\n"))
+        .map(|b| b.report.read)
+        .unwrap();
+    assert_eq!(e, 0); // header only, detected delimiter: nothing to read, no error
+    let e = IncidentReader::new()
+        .read_csv(&write(&dir, "cols.csv", b"a,b,c\n1,2,3\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no x column") && e.contains("\"a\""), "{e}");
+    let e = IncidentReader::new()
+        .read_csv(&dir.path().join("missing.csv"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("missing.csv"), "{e}");
+}
+
+#[test]
+fn row_problems_are_reported_with_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "\u{feff}id,lon,lat,timestamp,category\r\n\
+        1,9.92,57.05,2023-07-14T21:37:00+02:00,noise\r\n\
+        2,NaN,57.05,2023-07-14T21:37:00+02:00,noise\r\n\
+        3,57.05,9.92,2023-07-14T21:37:00+02:00,noise\r\n\
+        4,9.92,57.05,not a time,noise\r\n\
+        5,9.92,57.05,2023-07-14T21:37:00+02:00\r\n\
+        6,9.92,57.05,\"2023-07-14T21:38:00+02:00\",\"multi\nline\"\r\n\
+        1,9.93,57.05,2023-07-14T21:39:00+02:00,noise\r\n\
+        8,9.92,57.05,2018-03-25 02:30,noise\r\n\
+        9,9.92,57.05,2018-10-28 02:30,noise\r\n\
+        10,0,0,2023-07-14T21:37:00+02:00,noise\r\n";
+    let p = write(&dir, "rows.csv", text.as_bytes());
+    let b = IncidentReader::new()
+        .zone(parse_zone("Europe/Copenhagen").unwrap())
+        .read_csv(&p)
+        .unwrap();
+    let r = &b.report;
+    assert!(r.is_reconciled(), "{r:?}");
+    assert_eq!(r.read, 10);
+    let reason_at = |line: u64| {
+        r.rejections
+            .iter()
+            .find(|x| x.line == line)
+            .map(|x| x.reason.as_str())
+    };
+    assert_eq!(reason_at(3), Some("bad_coordinate"));
+    assert_eq!(reason_at(5), Some("unparseable_time"));
+    assert_eq!(reason_at(6), Some("wrong_field_count"));
+    assert_eq!(reason_at(9), Some("duplicate_id")); // line 8 spans two lines (quoted newline)
+    assert_eq!(reason_at(10), Some("nonexistent_local_time"));
+    assert_eq!(reason_at(12), Some("bad_coordinate"));
+    // Line 4 has lon/lat swapped but both in range: accepted (no study area to tell).
+    assert_eq!(reason_at(4), None);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.kind == "ambiguous_local_time" && w.line == Some(11)),
+        "{:?}",
+        r.warnings
+    );
+    assert_eq!(
+        b.incidents
+            .categories
+            .values()
+            .iter()
+            .filter(|c| c.contains('\n'))
+            .count(),
+        1
+    );
+    // The swap hint is given when the latitude is out of range.
+    let p = write(
+        &dir,
+        "swap.csv",
+        b"id,lon,lat,timestamp,category\n1,57.05,99.2,2023-07-14T21:37:00+02:00,x\n",
+    );
+    let r = IncidentReader::new().read_csv(&p).unwrap().report;
+    assert!(
+        r.rejections[0].detail.contains("swapped"),
+        "{:?}",
+        r.rejections
+    );
+}
+
+#[test]
+fn projected_danish_columns_and_naive_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let p25832 = Projection::from_epsg(25832).unwrap();
+    let (x, y) = p25832.forward(9.9187, 57.0488).unwrap();
+    let text = format!(
+        "sagsnr;øst;nord;tidspunkt;kategori\nA1;{x};{y};14-07-2023 21:37;støj\nA2;;;14-07-2023 21:40;støj\n"
+    );
+    let p = write(&dir, "dk.csv", text.as_bytes());
+    let reader = IncidentReader::new()
+        .columns(
+            ColumnMap::parse("id=sagsnr,x=øst,y=nord,timestamp=tidspunkt,category=kategori")
+                .unwrap(),
+        )
+        .crs(Crs::parse("EPSG:25832").unwrap())
+        .time_format("%d-%m-%Y %H:%M");
+    let b = reader.read_csv(&p).unwrap();
+    assert_eq!(b.report.accepted, 1);
+    assert_eq!(b.report.rejected_by_reason["bad_coordinate"], 1);
+    assert!(
+        (b.incidents.lon[0] - 9.9187).abs() < 1e-9 && (b.incidents.lat[0] - 57.0488).abs() < 1e-9
+    );
+    // No zone set: the naive time is read in the zone at the data's location, and that is said.
+    assert_eq!(b.incidents.offset[0], 7200);
+    assert!(
+        b.report
+            .warnings
+            .iter()
+            .any(|w| w.kind == "zone_from_location" && w.message.contains("Europe/Copenhagen"))
+    );
+    assert_eq!(
+        b.incidents.categories.value(b.incidents.category[0]),
+        "støj"
+    );
+}
+
+fn frame() -> DataFrame {
+    df!(
+        "id" => ["a", "b", "c"],
+        "lon" => [9.92, 9.93, 500.0],
+        "lat" => [57.05, 57.04, 57.0],
+        "timestamp" => ["2023-07-14T21:37:00+02:00", "2023-12-14 08:00", "2023-07-14T21:37:00+02:00"],
+        "category" => ["noise", "conflict", "noise"],
+    )
+    .unwrap()
+}
+
+#[test]
+fn dataframe_from_an_analyst() {
+    let reader = IncidentReader::new().zone(parse_zone("Europe/Copenhagen").unwrap());
+    let b = reader.read_dataframe(&frame(), "<DataFrame>").unwrap();
+    assert!(b.report.is_reconciled());
+    assert_eq!((b.report.accepted, b.report.rejected), (2, 1));
+    assert_eq!(b.report.rejections[0].line, 4); // row 3, as if line 4 of a CSV
+    assert_eq!(b.incidents.offset, vec![7200, 3600]);
+}
+
+#[test]
+fn parquet_with_typed_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut df = frame();
+    // A zoned Datetime column: 2023-07-14T19:37:00Z etc.
+    let ts = Series::new(
+        "timestamp".into(),
+        [1_689_363_420_000i64, 1_702_537_200_000, 1_689_363_420_000],
+    )
+    .cast(&DataType::Datetime(
+        TimeUnit::Milliseconds,
+        Some(
+            TimeZone::opt_try_new(Some("Europe/Copenhagen"))
+                .unwrap()
+                .unwrap(),
+        ),
+    ))
+    .unwrap();
+    df.replace("timestamp", ts.into()).unwrap();
+    let path = dir.path().join("i.parquet");
+    let mut f = std::fs::File::create(&path).unwrap();
+    ParquetWriter::new(&mut f).finish(&mut df).unwrap();
+    let b = IncidentReader::new().read_path(&path).unwrap();
+    assert_eq!((b.report.accepted, b.report.rejected), (2, 1));
+    assert_eq!(b.incidents.utc, vec![1_689_363_420, 1_702_537_200]);
+    assert_eq!(
+        b.incidents.instant(0).local().to_string(),
+        "2023-07-14 21:37:00"
+    );
+    assert_eq!(
+        b.incidents.instant(1).local().to_string(),
+        "2023-12-14 08:00:00"
+    );
+    let e = IncidentReader::new()
+        .read_parquet(&write(&dir, "bad.parquet", b"not parquet"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Parquet"), "{e}");
+}
