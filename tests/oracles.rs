@@ -2,7 +2,7 @@
 //! `tests/fixtures/` were computed by `tests/fixtures/make_oracles.py` with
 //! pyproj 3.7.2 / PROJ 9.5.1, h3-py 4.5.0, pvlib 0.16.1 and Python's zoneinfo
 //! (tzdata 2025b); see `tests/fixtures/ORACLES.md`.
-#![allow(clippy::float_cmp)]
+#![allow(clippy::unwrap_used, clippy::float_cmp, clippy::items_after_statements)] // test code
 
 mod common;
 

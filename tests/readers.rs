@@ -1,5 +1,6 @@
 //! The incident reader on broken and unusual input, and the polars paths
 //! (DataFrame, Parquet).
+#![allow(clippy::unwrap_used, clippy::float_cmp, clippy::items_after_statements)] // test code
 
 use std::path::PathBuf;
 

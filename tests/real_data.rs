@@ -1,5 +1,6 @@
 //! Every real file in `../shared/data/real/` is read with
 //! `read == accepted + rejected`, and the known quirks are caught.
+#![allow(clippy::unwrap_used, clippy::float_cmp, clippy::items_after_statements)] // test code
 
 mod common;
 
