@@ -171,7 +171,12 @@ pub fn h3_layer(counts: &H3Counts, min_count: u64) -> Layer {
                 p.insert(format!("rate_{label}"), Value::Null);
             } else {
                 p.insert(format!("count_{label}"), c.into());
-                p.insert(format!("rate_{label}"), json!(counts.rate_per_hour(i, b)));
+                let rate = if counts.exposure_hours[b] > 0.0 {
+                    json!(counts.rate_per_hour(i, b))
+                } else {
+                    Value::Null // the period contains no hour of this bin
+                };
+                p.insert(format!("rate_{label}"), rate);
             }
         }
         layer.push(cell_polygon(*cell), p);

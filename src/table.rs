@@ -79,13 +79,9 @@ pub fn place_bin_table(
             } else {
                 Some(c)
             };
-            let r = shown.map(|c| {
-                if exposure[b] > 0.0 {
-                    c as f64 / exposure[b]
-                } else {
-                    0.0
-                }
-            });
+            let r = shown
+                .filter(|_| exposure[b] > 0.0)
+                .map(|c| c as f64 / exposure[b]);
             ids.push(id.clone());
             names.push(name.clone());
             kinds.push(kind.clone());
