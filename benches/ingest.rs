@@ -4,7 +4,9 @@
 //! end, on the synthetic Aalborg incident CSV that the Python peer benchmark
 //! (`../shared/bench-peers`) writes, so the figures compare with the peer's
 //! pandas / pyproj / h3-py timings on the *same* file. One criterion group,
-//! `foundation`, with throughput in incidents:
+//! `foundation`, with throughput in incidents; each benchmark id ends in the
+//! number of accepted incidents (`foundation/read_csv/999897`), so runs on
+//! different inputs keep separate criterion baselines:
 //!
 //! | benchmark | what is timed |
 //! |---|---|
@@ -45,7 +47,7 @@ use byrum::{
     SpatialIndex, TimeBinning, h3_cells, h3_resolution, parse_zone,
 };
 use chrono_tz::Tz;
-use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
+use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
 
 /// Where the input is looked for when `BYRUM_BENCH_CSV` is not set.
 const DEFAULT_CSV: &str = "/tmp/byrum-peers-data/incidents_n1000000_s42.csv";
@@ -130,23 +132,23 @@ fn foundation(c: &mut Criterion, path: &Path) {
         .measurement_time(Duration::from_secs(10))
         .throughput(Throughput::Elements(n as u64));
 
-    group.bench_function("read_csv", |b| {
+    group.bench_with_input(BenchmarkId::new("read_csv", n), &n, |b, _| {
         b.iter(|| read(black_box(path), zone).expect("read_csv"));
     });
-    group.bench_function("dataset_build", |b| {
+    group.bench_with_input(BenchmarkId::new("dataset_build", n), &n, |b, _| {
         b.iter_batched(
             || batch.clone(),
             |batch| assemble(batch, zone).expect("DatasetBuilder::build"),
             BatchSize::PerIteration,
         );
     });
-    group.bench_function("spatial_index", |b| {
+    group.bench_with_input(BenchmarkId::new("spatial_index", n), &n, |b, _| {
         b.iter(|| SpatialIndex::build(black_box(&ds)).expect("SpatialIndex::build"));
     });
-    group.bench_function("h3_res9_hour_counts", |b| {
+    group.bench_with_input(BenchmarkId::new("h3_res9_hour_counts", n), &n, |b, _| {
         b.iter(|| hour_counts(black_box(&ds)).expect("H3 counts"));
     });
-    group.bench_function("end_to_end", |b| {
+    group.bench_with_input(BenchmarkId::new("end_to_end", n), &n, |b, _| {
         b.iter(|| end_to_end(black_box(path), zone).expect("end to end"));
     });
     group.finish();
