@@ -3,7 +3,7 @@
 //! analysis queries it.
 
 use chrono_tz::Tz;
-use geo::{Area, BoundingRect, Contains, Intersects, LineString, MultiPolygon, Point};
+use geo::{Area, BoundingRect, Intersects, LineString, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Line, Rectangle};
 use rstar::{AABB, PointDistance, RTree};
@@ -167,9 +167,7 @@ impl SpatialIndex {
         self.places
             .locate_all_at_point([x, y])
             .map(|b| b.data as usize)
-            .filter(|&i| {
-                self.place_geometry[i].contains(&pt) || self.place_geometry[i].intersects(&pt)
-            })
+            .filter(|&i| self.place_geometry[i].intersects(&pt)) // inside or on the boundary
             .min()
     }
 

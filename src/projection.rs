@@ -252,7 +252,7 @@ pub fn utm_zone(lon: f64, lat: f64) -> u8 {
 }
 
 /// The median longitude and latitude of the valid points, if any.
-fn median_point(lon: &[f64], lat: &[f64]) -> Option<(f64, f64)> {
+pub(crate) fn median_point(lon: &[f64], lat: &[f64]) -> Option<(f64, f64)> {
     let mut lo: Vec<f64> = Vec::with_capacity(lon.len());
     let mut la: Vec<f64> = Vec::with_capacity(lat.len());
     for (&x, &y) in lon.iter().zip(lat) {

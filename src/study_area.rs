@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use geo::{BoundingRect, Contains, Coord, MultiPolygon, Point, Rect};
+use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Point, Rect};
 
 use crate::error::{Error, Result};
 
@@ -129,9 +129,8 @@ impl StudyArea {
         if c.x < mn.x || c.x > mx.x || c.y < mn.y || c.y > mx.y {
             return false;
         }
-        self.is_box
-            || self.polygon.contains(&Point(c))
-            || geo::Intersects::intersects(&self.polygon, &Point(c))
+        // Intersects: inside or on the boundary.
+        self.is_box || self.polygon.intersects(&Point(c))
     }
 
     /// The area as a multipolygon (WGS84).

@@ -204,18 +204,13 @@ impl TimestampParser {
         }
         // RFC 3339, allowing a space or lower-case t between date and time.
         if s.len() >= 20 {
-            let mut owned;
-            let mut candidate = s;
-            if matches!(s.as_bytes().get(10), Some(b' ' | b't')) {
-                owned = s.to_owned();
-                owned.replace_range(10..11, "T");
-                candidate = owned.as_str();
-                if let Ok(dt) = DateTime::parse_from_rfc3339(candidate) {
-                    return Ok(with_offset(&dt));
-                }
-                owned = String::new();
-                let _ = owned;
-            } else if let Ok(dt) = DateTime::parse_from_rfc3339(candidate) {
+            // Byte 10 is ASCII here, so 10 and 11 are character boundaries.
+            let normalised: std::borrow::Cow<'_, str> = if matches!(s.as_bytes()[10], b' ' | b't') {
+                format!("{}T{}", &s[..10], &s[11..]).into()
+            } else {
+                s.into()
+            };
+            if let Ok(dt) = DateTime::parse_from_rfc3339(&normalised) {
                 return Ok(with_offset(&dt));
             }
         }
@@ -322,9 +317,8 @@ pub fn infer_zone(utc: &[i64], offset: &[i32], lon: f64, lat: f64) -> Result<Zon
             .filter(|&&(t, o)| offset_at(tz, t) != o)
             .count()
     };
-    let finder = tzf_rs::DefaultFinder::new();
-    let at_location = finder.get_tz_name(lon, lat);
-    if let Ok(tz) = at_location.parse::<Tz>()
+    let at_location = zone_at(lon, lat);
+    if let Some(tz) = at_location
         && mismatches(tz) == 0
     {
         return Ok(ZoneInference {
@@ -347,10 +341,11 @@ pub fn infer_zone(utc: &[i64], offset: &[i32], lon: f64, lat: f64) -> Result<Zon
         Some(&tz) => Ok(ZoneInference {
             zone: tz,
             how: format!(
-                "{} chosen from the UTC offsets ({} zones agree with all {} checked timestamps; the zone at the data's location, {at_location}, does not)",
+                "{} chosen from the UTC offsets ({} zones agree with all {} checked timestamps; the zone at the data's location, {}, does not)",
                 tz.name(),
                 candidates.len(),
-                sample.len()
+                sample.len(),
+                at_location.map_or("unknown", |z| z.name())
             ),
             mismatches: 0,
         }),
@@ -359,6 +354,15 @@ pub fn infer_zone(utc: &[i64], offset: &[i32], lon: f64, lat: f64) -> Result<Zon
             "the timestamps' UTC offsets match no IANA time zone; give the zone explicitly (--tz)",
         )),
     }
+}
+
+/// The IANA zone at a point, from the tz boundary database (`tzf-rs`).
+#[must_use]
+pub fn zone_at(lon: f64, lat: f64) -> Option<Tz> {
+    tzf_rs::DefaultFinder::new()
+        .get_tz_name(lon, lat)
+        .parse()
+        .ok()
 }
 
 /// The (instant, offset) pairs checked by [`infer_zone`].
@@ -619,20 +623,26 @@ impl Darkness {
         Self::default()
     }
 
-    /// Whether the sun is below civil twilight at `utc` at (`lon`, `lat`).
-    pub fn is_dark(&mut self, utc: i64, lon: f64, lat: f64) -> bool {
-        let solar = utc + (lon * 240.0) as i64; // local mean solar time
-        let day = solar.div_euclid(86_400) as i32;
+    /// The local solar day containing `utc` at (`lon`, `lat`): when it ends
+    /// (UTC seconds) and its dawn and dusk, computed once per day and cell.
+    fn solar_day(&mut self, utc: i64, lon: f64, lat: f64) -> (i64, DayLight) {
+        let shift = (lon * 240.0) as i64; // local mean solar time − UTC, seconds
+        let day = (utc + shift).div_euclid(86_400);
         let key = (
-            day,
+            day as i32,
             (lon * 100.0).round() as i32,
             (lat * 100.0).round() as i32,
         );
         let light = *self
             .cache
             .entry(key)
-            .or_insert_with(|| day_light(day, key.1, key.2));
-        match light {
+            .or_insert_with(|| day_light(key.0, key.1, key.2));
+        ((day + 1) * 86_400 - shift, light)
+    }
+
+    /// Whether the sun is below civil twilight at `utc` at (`lon`, `lat`).
+    pub fn is_dark(&mut self, utc: i64, lon: f64, lat: f64) -> bool {
+        match self.solar_day(utc, lon, lat).1 {
             DayLight::Events(dawn, dusk) => utc < dawn || utc >= dusk,
             DayLight::AlwaysLight => false,
             DayLight::AlwaysDark => true,
@@ -645,19 +655,8 @@ impl Darkness {
         let mut dark = 0;
         let mut t = from;
         while t < to {
-            let solar = t + (lon * 240.0) as i64;
-            let day = solar.div_euclid(86_400);
-            let day_end = (day + 1) * 86_400 - (lon * 240.0) as i64;
+            let (day_end, light) = self.solar_day(t, lon, lat);
             let seg_end = day_end.min(to);
-            let key = (
-                day as i32,
-                (lon * 100.0).round() as i32,
-                (lat * 100.0).round() as i32,
-            );
-            let light = *self
-                .cache
-                .entry(key)
-                .or_insert_with(|| day_light(key.0, key.1, key.2));
             dark += match light {
                 DayLight::Events(dawn, dusk) => {
                     let light_secs = (seg_end.min(dusk) - t.max(dawn)).max(0);
@@ -1218,14 +1217,13 @@ mod tests {
     #[test]
     fn darkness_midsummer_and_midwinter() {
         let mut d = Darkness::new();
-        // Aalborg, 21 June 2023 12:00 UTC: light; 23:00 UTC: civil twilight lasts all
-        // night at 57°N in June? No: the sun reaches about −9.6°, so it is dark.
+        // Aalborg, 21 June 2023: light at 12:00 UTC; dark at 23:00 UTC, since the
+        // sun sinks to about −9.6° at 57°N, below civil twilight.
         assert!(!d.is_dark(1_687_348_800, 9.92, 57.05));
         assert!(d.is_dark(1_687_388_400, 9.92, 57.05));
-        // Tromsø at midsummer: never dark.
+        // Tromsø at midsummer: never dark (no civil dusk event).
         assert!(!d.is_dark(1_687_388_400, 18.96, 69.65));
-        // Tromsø midwinter noon: the sun is only a few degrees below the horizon: not dark (civil).
-        // Longyearbyen midwinter noon: dark.
+        // Longyearbyen at midwinter noon: polar night, dark (no civil dawn event).
         assert!(d.is_dark(1_703_160_000, 15.6, 78.2));
     }
 }

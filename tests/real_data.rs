@@ -180,12 +180,16 @@ fn demo_data_and_index_queries() {
         ServiceKind::WarmingRoom,
         ServiceKind::DropInCentre,
     ];
-    let t = chrono::DateTime::parse_from_rfc3339("2024-01-16T03:00:00+01:00")
-        .unwrap()
-        .timestamp();
-    let (s, d) = index
-        .nearest_open_service(&ds.services, cx, cy, t, ds.zone, Some(&social), 10_000.0)
-        .unwrap();
+    let nearest_open = |local: &str| {
+        let t = chrono::DateTime::parse_from_rfc3339(local)
+            .unwrap()
+            .timestamp();
+        let (s, d) = index
+            .nearest_open_service(&ds.services, cx, cy, t, ds.zone, Some(&social), 10_000.0)
+            .unwrap();
+        (t, s, d)
+    };
+    let (t, s, d) = nearest_open("2024-01-16T03:00:00+01:00");
     assert!(
         matches!(
             ds.services[s].kind,
@@ -208,12 +212,7 @@ fn demo_data_and_index_queries() {
         })
         .fold(f64::INFINITY, f64::min);
     assert!((d - open_brute).abs() < 1e-9);
-    let july = chrono::DateTime::parse_from_rfc3339("2024-07-16T03:00:00+02:00")
-        .unwrap()
-        .timestamp();
-    let (s, _) = index
-        .nearest_open_service(&ds.services, cx, cy, july, ds.zone, Some(&social), 10_000.0)
-        .unwrap();
+    let (_, s, _) = nearest_open("2024-07-16T03:00:00+02:00");
     assert_eq!(ds.services[s].kind, ServiceKind::Shelter);
     // Incidents near a route segment are within the buffer.
     let seg = index.segments()[0];

@@ -22,8 +22,9 @@ use crate::error::{Error, Result};
 use crate::ingest::IngestReport;
 use crate::model::Incidents;
 use crate::projection::Projection;
+use crate::projection::median_point;
 use crate::study_area::StudyArea;
-use crate::time::{Ambiguity, Instant, TimeProblem, TimestampParser};
+use crate::time::{Ambiguity, Instant, TimeProblem, TimestampParser, zone_at};
 
 /// Rows validated together (in parallel) per chunk.
 const CHUNK: usize = 1 << 16;
@@ -178,13 +179,12 @@ impl ColumnMap {
             }
             if self.aliases
                 && let Some((_, alts)) = ALIASES.iter().find(|(r, _)| *r == role)
-                && let Some((i, alt)) = alts.iter().find_map(|a| find(a).map(|i| (i, a)))
+                && let Some(i) = alts.iter().find_map(|a| find(a))
             {
                 notes.push(format!(
                     "column {:?} used as {role} (no column {name:?})",
                     header[i].trim()
                 ));
-                let _ = alt;
                 return Ok(Some(i));
             }
             if required {
@@ -521,7 +521,7 @@ impl IncidentReader {
         }
         let (cols, notes) = self.columns.resolve(&header, path)?;
         let name = path.display().to_string();
-        let mut sink = Sink::new(&name, self, header.len());
+        let mut sink = Sink::new(&name, self);
         for n in notes {
             sink.report.warn(None, "column_mapping", n);
         }
@@ -553,7 +553,7 @@ impl IncidentReader {
                 .iter()
                 .map(|r| csv_raw(r, &cols, header.len(), line_fix))
                 .collect();
-            sink.take(raws, self);
+            sink.take(raws);
             if done {
                 break;
             }
@@ -661,7 +661,7 @@ impl IncidentReader {
                 .collect(),
         };
         let name = path.display().to_string();
-        let mut sink = Sink::new(&name, self, header.len());
+        let mut sink = Sink::new(&name, self);
         for n in notes {
             sink.report.warn(None, "column_mapping", n);
         }
@@ -684,7 +684,7 @@ impl IncidentReader {
                     })
                 })
                 .collect();
-            sink.take(raws, self);
+            sink.take(raws);
             start = end;
         }
         Ok(sink.finish())
@@ -907,7 +907,7 @@ struct Sink<'r> {
 }
 
 impl<'r> Sink<'r> {
-    fn new(name: &str, reader: &'r IncidentReader, _width: usize) -> Self {
+    fn new(name: &str, reader: &'r IncidentReader) -> Self {
         let mut incidents = Incidents::default();
         if reader.columns.group.is_some() {
             incidents.group = Some(Vec::new());
@@ -944,39 +944,26 @@ impl<'r> Sink<'r> {
                     Crs::Wgs84 => (x, y),
                     Crs::Projected(p) => p.inverse(x, y).unwrap_or((f64::NAN, f64::NAN)),
                 };
-                if x.is_finite()
-                    && y.is_finite()
-                    && x.abs() <= 180.0
-                    && y.abs() <= 90.0
-                    && (x, y) != (0.0, 0.0)
-                {
+                // median_point skips invalid points; (0, 0) is a missing geocode.
+                if (x, y) != (0.0, 0.0) {
                     lon.push(x);
                     lat.push(y);
                 }
             }
         }
-        if lon.is_empty() {
-            return;
-        }
-        let mid = lon.len() / 2;
-        let mlon = *lon.select_nth_unstable_by(mid, f64::total_cmp).1;
-        let mlat = *lat.select_nth_unstable_by(mid, f64::total_cmp).1;
-        let finder = tzf_rs::DefaultFinder::new();
-        if let Ok(tz) = finder.get_tz_name(mlon, mlat).parse::<Tz>() {
+        if let Some((mlon, mlat)) = median_point(&lon, &lat)
+            && let Some(tz) = zone_at(mlon, mlat)
+        {
             self.times.set_zone(tz);
         }
         self.zone_decided = true;
     }
 
-    fn take(
-        &mut self,
-        raws: Vec<std::result::Result<RawRow<'_>, (u64, &'static str, String)>>,
-        reader: &IncidentReader,
-    ) {
+    fn take(&mut self, raws: Vec<std::result::Result<RawRow<'_>, (u64, &'static str, String)>>) {
         if !self.zone_decided {
             self.decide_zone(&raws);
         }
-        let times = &self.times;
+        let (reader, times) = (self.reader, &self.times);
         let rows: Vec<RowResult> = raws
             .into_par_iter()
             .with_min_len(1024)
