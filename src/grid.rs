@@ -209,3 +209,188 @@ impl H3Counts {
         self.exposure_hours.iter().sum()
     }
 }
+
+/// A regular grid in metres in the dataset's projection: `nx × ny` cells of
+/// `dx × dy` m, lower-left corner at (`x0`, `y0`). Cell `(col, row)` has index
+/// `row * nx + col`; row 0 is the southernmost. Used for square-grid Gi* and
+/// for density rasters.
+///
+/// ```
+/// let g = byrum::MetricGrid::covering((0.0, 0.0, 250.0, 90.0), 100.0)?;
+/// assert_eq!((g.nx, g.ny), (3, 1));
+/// assert_eq!(g.cell_of(150.0, 50.0), Some(1));
+/// assert_eq!(g.centre(1), (150.0, 50.0));
+/// # Ok::<(), byrum::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricGrid {
+    /// West edge (m).
+    pub x0: f64,
+    /// South edge (m).
+    pub y0: f64,
+    /// Cell width (m).
+    pub dx: f64,
+    /// Cell height (m).
+    pub dy: f64,
+    /// Columns.
+    pub nx: usize,
+    /// Rows.
+    pub ny: usize,
+}
+
+impl MetricGrid {
+    /// A grid from its corner, cell size and shape.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] if a size is not positive and finite, or the grid is empty
+    /// or larger than 2³² cells.
+    pub fn new(x0: f64, y0: f64, dx: f64, dy: f64, nx: usize, ny: usize) -> Result<Self> {
+        if !(x0.is_finite() && y0.is_finite()) {
+            return Err(Error::parameter(
+                "grid",
+                "the corner is not a finite coordinate",
+            ));
+        }
+        if !(dx.is_finite() && dy.is_finite() && dx > 0.0 && dy > 0.0) {
+            return Err(Error::parameter(
+                "grid cell size",
+                format!("{dx} × {dy} m: must be positive metres"),
+            ));
+        }
+        if nx == 0 || ny == 0 || nx.checked_mul(ny).is_none_or(|n| n > u32::MAX as usize) {
+            return Err(Error::parameter(
+                "grid",
+                format!("{nx} × {ny} cells: must be at least 1 × 1 and at most 2³² cells"),
+            ));
+        }
+        Ok(Self {
+            x0,
+            y0,
+            dx,
+            dy,
+            nx,
+            ny,
+        })
+    }
+
+    /// Square cells of `cell` metres covering the box `(min_x, min_y, max_x, max_y)`;
+    /// the grid starts at the box's lower-left corner and grows to whole cells.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] for a bad cell size or box, or too many cells.
+    pub fn covering(bbox: (f64, f64, f64, f64), cell: f64) -> Result<Self> {
+        let (min_x, min_y, max_x, max_y) = bbox;
+        if !(cell.is_finite() && cell > 0.0) {
+            return Err(Error::parameter(
+                "grid cell size",
+                format!("{cell} m: must be positive metres"),
+            ));
+        }
+        if !(max_x >= min_x && max_y >= min_y) {
+            return Err(Error::parameter("grid", "the box is empty or not finite"));
+        }
+        let count = |span: f64| ((span / cell).ceil() as usize).max(1);
+        let (nx, ny) = (count(max_x - min_x), count(max_y - min_y));
+        if (nx as f64) * (ny as f64) > f64::from(u32::MAX) {
+            return Err(Error::parameter(
+                "grid cell size",
+                format!("{cell} m over this area needs {nx} × {ny} cells; use larger cells"),
+            ));
+        }
+        Self::new(min_x, min_y, cell, cell, nx, ny)
+    }
+
+    /// Exactly `nx × ny` cells spanning the box (cells need not be square).
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] for an empty box or shape.
+    pub fn with_shape(bbox: (f64, f64, f64, f64), nx: usize, ny: usize) -> Result<Self> {
+        let (min_x, min_y, max_x, max_y) = bbox;
+        if !(max_x > min_x && max_y > min_y) || nx == 0 || ny == 0 {
+            return Err(Error::parameter("grid", "the box or the shape is empty"));
+        }
+        Self::new(
+            min_x,
+            min_y,
+            (max_x - min_x) / nx as f64,
+            (max_y - min_y) / ny as f64,
+            nx,
+            ny,
+        )
+    }
+
+    /// The number of cells.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.nx * self.ny
+    }
+
+    /// Whether the grid has no cells (never true for a constructed grid).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Column and row of a point, if it lies in the grid (west and south edges
+    /// inclusive, east and north edges exclusive).
+    #[must_use]
+    pub fn col_row(&self, x: f64, y: f64) -> Option<(usize, usize)> {
+        let c = ((x - self.x0) / self.dx).floor();
+        let r = ((y - self.y0) / self.dy).floor();
+        (c >= 0.0 && r >= 0.0 && c < self.nx as f64 && r < self.ny as f64)
+            .then_some((c as usize, r as usize))
+    }
+
+    /// The index of the cell holding a point.
+    #[must_use]
+    pub fn cell_of(&self, x: f64, y: f64) -> Option<usize> {
+        self.col_row(x, y).map(|(c, r)| r * self.nx + c)
+    }
+
+    /// The centre of cell `index`.
+    #[must_use]
+    pub fn centre(&self, index: usize) -> (f64, f64) {
+        let (c, r) = (index % self.nx, index / self.nx);
+        (
+            self.x0 + (c as f64 + 0.5) * self.dx,
+            self.y0 + (r as f64 + 0.5) * self.dy,
+        )
+    }
+
+    /// The area of one cell in m².
+    #[must_use]
+    pub fn cell_area_m2(&self) -> f64 {
+        self.dx * self.dy
+    }
+
+    /// The outline of cell `index` (projected metres).
+    #[must_use]
+    pub fn cell_polygon(&self, index: usize) -> geo::Polygon {
+        let (c, r) = (index % self.nx, index / self.nx);
+        let x = self.x0 + c as f64 * self.dx;
+        let y = self.y0 + r as f64 * self.dy;
+        geo::Rect::new((x, y), (x + self.dx, y + self.dy)).to_polygon()
+    }
+
+    /// For every cell, whether its centre lies in `area` (projected metres):
+    /// the same rule as H3's polygon-to-cells.
+    #[must_use]
+    pub fn centres_in(&self, area: &MultiPolygon) -> Vec<bool> {
+        use geo::{BoundingRect, Intersects};
+        let Some(bb) = area.bounding_rect() else {
+            return vec![false; self.len()];
+        };
+        (0..self.len())
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map(|i| {
+                let (x, y) = self.centre(i);
+                x >= bb.min().x
+                    && x <= bb.max().x
+                    && y >= bb.min().y
+                    && y <= bb.max().y
+                    && area.intersects(&geo::Point::new(x, y))
+            })
+            .collect()
+    }
+}

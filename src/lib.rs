@@ -59,23 +59,31 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod change;
 mod dataset;
+mod emerging;
 mod error;
+mod gistar;
 mod grid;
 mod index;
 mod ingest;
+mod isoline;
+mod kde;
 mod layer;
 mod model;
 mod output;
 mod projection;
 pub mod read;
+mod stats;
 mod study_area;
 mod table;
 mod time;
+mod trend;
+mod weights;
 
 pub use dataset::{Dataset, DatasetBuilder};
 pub use error::{Error, Result};
-pub use grid::{H3Counts, h3_cells, h3_cells_covering, h3_resolution};
+pub use grid::{H3Counts, MetricGrid, h3_cells, h3_cells_covering, h3_resolution};
 pub use index::{Segment, SpatialIndex};
 pub use ingest::{IngestReport, IngestSummary, MAX_LISTED, Rejection, Warning};
 pub use layer::{DECIMALS, Layer, cell_polygon, h3_layer};
@@ -92,3 +100,9 @@ pub use time::{
     Ambiguity, BinSpec, Darkness, Dimension, HourBuckets, Instant, ParsedTime, Period, Seasons,
     TimeBinning, TimeProblem, TimestampParser, ZoneInference, infer_zone, offset_at, parse_zone,
 };
+
+// issue 3, KDE (kde, isoline):
+
+// issue 3, Gi* (weights, gistar, stats):
+
+// issue 3, trend, change, emerging:

@@ -1,0 +1,1 @@
+//! Emerging hot spots: Gi* per period, Mann-Kendall trend, Esri's categories.

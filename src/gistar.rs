@@ -1,0 +1,1 @@
+//! Getis-Ord Gi* hot spots: analytic z, p, FDR, conditional permutations, classes.

@@ -1,0 +1,1 @@
+//! Isolines (marching squares) of density surfaces as GeoJSON layers.

@@ -1,0 +1,1 @@
+//! Kernel density on a metric raster: kernels, bandwidth selectors, edge correction.

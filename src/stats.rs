@@ -1,0 +1,1 @@
+//! Pure statistics shared by the analyses: normal p-values, Benjamini-Hochberg.

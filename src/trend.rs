@@ -1,0 +1,1 @@
+//! Mann-Kendall trend test with ties correction.

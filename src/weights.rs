@@ -1,0 +1,1 @@
+//! Spatial weights: neighbours of H3 cells and metric square cells, self included.
