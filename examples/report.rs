@@ -1,5 +1,7 @@
 //! The main job: read exported incidents (and places, services, routes), and
-//! write the ingest report, the H3 hotspot layer and the place × time table.
+//! write the ingest report, the H3 counts, Gi* hot spots per time bin,
+//! emerging hot spots, the change between two periods, density isolines and
+//! the place × time table.
 //!
 //! ```text
 //! cargo run --release --example report -- --input data/aalborg --out out/aalborg
@@ -11,11 +13,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use byrum::{
-    Ambiguity, BinSpec, ColumnMap, Crs, DatasetBuilder, Dimension, DuplicateRecords, H3Counts,
-    HourBuckets, IncidentReader, SpatialIndex, StudyArea, TimeBinning, h3_cells, h3_cells_covering,
-    h3_layer, h3_resolution, parse_zone, place_bin_table, read, write_atomic, write_csv,
+    Ambiguity, Bandwidth, BinSpec, ColumnMap, Crs, DatasetBuilder, Decay, DensitySurface,
+    Dimension, DuplicateRecords, EmergingHotSpots, GiStar, H3Change, H3Counts, H3Emerging,
+    H3HotSpots, HourBuckets, IncidentReader, Kde, Kernel, Layer, MetricGrid, Period, PeriodLength,
+    Periods, SpatialIndex, StudyArea, TimeBinning, Units, analysis_cells, h3_cells, h3_layer,
+    h3_resolution, isoline_layer, parse_zone, place_bin_table, read, write_atomic, write_csv,
 };
 use clap::Parser;
+use geo::BoundingRect;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Where and when incidents concentrate: from exported files to map layers.
@@ -75,6 +80,42 @@ struct Args {
     /// Reject rows identical to an earlier one except for the id (default: keep and warn).
     #[arg(long)]
     drop_duplicates: bool,
+    /// Gi* neighbourhood: the H3 cells within this many rings of a cell, itself included.
+    #[arg(long, default_value_t = 1)]
+    gistar_k: u32,
+    /// Gi* neighbour weights: binary, or bisquare (distance decay reaching zero just past ring k).
+    #[arg(long, default_value = "binary")]
+    gistar_weights: String,
+    /// Conditional permutations for Gi* pseudo p-values (0: analytic p only; 999 is usual).
+    #[arg(long, default_value_t = 0)]
+    permutations: usize,
+    /// Seed of the permutations (the same seed gives the same p-values).
+    #[arg(long, default_value_t = 12345)]
+    seed: u64,
+    /// False discovery rate for the Benjamini-Hochberg flag.
+    #[arg(long, default_value_t = 0.05)]
+    fdr_alpha: f64,
+    /// Kernel density kernel: quartic, epanechnikov, gaussian, triangular or uniform.
+    #[arg(long, default_value = "quartic")]
+    kde_kernel: String,
+    /// Kernel density bandwidth: metres (e.g. 150), or arcgis, scott or lcv.
+    #[arg(long, default_value = "arcgis")]
+    kde_bandwidth: String,
+    /// Cell size of the density raster in metres (made larger if the raster would exceed 4 million cells).
+    #[arg(long, default_value_t = 10.0)]
+    kde_cell: f64,
+    /// Isoline levels as fractions of the highest density over all time bins (one scale for all bins).
+    #[arg(long, default_value = "0.1,0.25,0.5,0.75")]
+    kde_levels: String,
+    /// Emerging hot spot period: auto, or a length such as 7d, 4w, 1m, 1y.
+    #[arg(long, default_value = "auto")]
+    emerging_period: String,
+    /// Emerging hot spot neighbourhood time step (periods before the current one that count as neighbours).
+    #[arg(long, default_value_t = 1)]
+    emerging_time_step: usize,
+    /// Change map: B starts on this local date (YYYY-MM-DD) [default: the middle of the period].
+    #[arg(long)]
+    change_split: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -266,26 +307,203 @@ fn run(args: &Args) -> byrum::Result<()> {
     let pb = spinner("counting H3 cells");
     let res = h3_resolution(args.h3_res)?;
     let cells = h3_cells(&inc.lon, &inc.lat, res)?;
-    let area_cells = match &ds.study_area {
-        Some(a) => Some(h3_cells_covering(a.polygon(), res)?),
-        None => None,
-    };
+    let area_cells = analysis_cells(&cells, ds.study_area.as_ref().map(StudyArea::polygon), res)?;
+    let map_labels = binning.labels(&map_spec);
     let counts = H3Counts::compute(
         res,
         &cells,
         &map_bins,
         inc.weight.as_deref(),
-        binning.labels(&map_spec),
-        map_exposure,
-        area_cells.as_deref(),
+        map_labels.clone(),
+        map_exposure.clone(),
+        Some(&area_cells),
     )?;
     done(
         &pb,
         format!(
-            "counted {} incidents in {} H3 cells (resolution {})",
+            "counted {} incidents in {} H3 cells (resolution {}), {} of them analysed",
             inc.len(),
             counts.cells.len(),
-            args.h3_res
+            args.h3_res,
+            area_cells.len()
+        ),
+    );
+
+    // Statistics.
+    let pb = spinner("Gi* hot spots per time bin");
+    let decay = match args.gistar_weights.as_str() {
+        "binary" => Decay::Binary,
+        "bisquare" => Decay::Bisquare {
+            // Centres of ring-k cells lie about k·√3 edge lengths away.
+            bandwidth_m: f64::from(args.gistar_k + 1) * 3f64.sqrt() * res.edge_length_m(),
+        },
+        other => {
+            return Err(byrum::Error::Parameter {
+                name: "--gistar-weights",
+                reason: format!("{other:?}: use binary or bisquare"),
+            });
+        }
+    };
+    let gistar = GiStar::new()
+        .permutations(args.permutations)
+        .seed(args.seed)
+        .fdr_alpha(args.fdr_alpha);
+    let hotspots = H3HotSpots::compute(&counts, args.gistar_k, decay, &gistar, &ds.projection)?;
+    let hot = hotspots.overall.class.iter().filter(|c| c.is_hot()).count();
+    let cold = hotspots
+        .overall
+        .class
+        .iter()
+        .filter(|c| c.is_cold())
+        .count();
+    done(
+        &pb,
+        format!(
+            "Gi* over {} cells (k = {}): {hot} hot and {cold} cold at 90 % or more, {} significant after FDR",
+            hotspots.cells.len(),
+            args.gistar_k,
+            hotspots
+                .overall
+                .fdr_significant
+                .iter()
+                .filter(|&&f| f)
+                .count()
+        ),
+    );
+
+    let pb = spinner("emerging hot spots");
+    let periods = match args.emerging_period.as_str() {
+        "auto" => Periods::automatic(&ds.period, ds.zone),
+        s => Periods::split(&ds.period, ds.zone, parse_period_length(s)?),
+    };
+    let emerging = periods.and_then(|periods| {
+        let settings = EmergingHotSpots::new()
+            .time_step(args.emerging_time_step)
+            .permutations(args.permutations)
+            .seed(args.seed)
+            .alpha(args.fdr_alpha);
+        H3Emerging::compute(
+            &area_cells,
+            &cells,
+            &inc.utc,
+            None,
+            "all",
+            &periods,
+            args.gistar_k,
+            decay,
+            &ds.projection,
+            &settings,
+        )
+    });
+    match &emerging {
+        Ok(e) => done(
+            &pb,
+            format!(
+                "emerging hot spots over {} periods of {:?}: {} cells in a hot spot category",
+                e.periods.len(),
+                e.periods.length(),
+                e.result.category.iter().filter(|c| c.is_hot()).count()
+            ),
+        ),
+        Err(err) => done(&pb, format!("emerging hot spots skipped: {err}")),
+    }
+
+    let pb = spinner("change between periods");
+    let change = change_between(
+        args,
+        &ds,
+        &binning,
+        &map_spec,
+        &cells,
+        &map_bins,
+        &area_cells,
+        res,
+    );
+    match &change {
+        Ok(c) => done(
+            &pb,
+            format!(
+                "change {} → {}: {} cells significantly up, {} down",
+                c.names.0,
+                c.names.1,
+                c.total
+                    .iter()
+                    .filter(|r| r.significant && r.ratio_low > 1.0)
+                    .count(),
+                c.total
+                    .iter()
+                    .filter(|r| r.significant && r.ratio_high < 1.0)
+                    .count()
+            ),
+        ),
+        Err(err) => done(&pb, format!("change map skipped: {err}")),
+    }
+
+    let pb = spinner("kernel density per time bin");
+    let kernel: Kernel = args.kde_kernel.parse()?;
+    let bandwidth: Bandwidth = args.kde_bandwidth.parse()?;
+    let bbox = if let Some(a) = &ds.study_area {
+        let p = ds.projection.forward_geometry(a.polygon())?;
+        let r = p.bounding_rect().ok_or_else(|| byrum::Error::Parameter {
+            name: "study area",
+            reason: "has no extent".into(),
+        })?;
+        (r.min().x, r.min().y, r.max().x, r.max().y)
+    } else {
+        let (lo_x, hi_x) = min_max(&inc.x);
+        let (lo_y, hi_y) = min_max(&inc.y);
+        (lo_x - 250.0, lo_y - 250.0, hi_x + 250.0, hi_y + 250.0)
+    };
+    let area_m2 = (bbox.2 - bbox.0) * (bbox.3 - bbox.1);
+    let cell = args.kde_cell.max((area_m2 / 4.0e6).sqrt());
+    let grid = MetricGrid::covering(bbox, cell)?;
+    let mut kde = Kde::new().kernel(kernel).bandwidth(bandwidth);
+    if let Some(a) = &ds.study_area {
+        kde = kde.edge_correction(ds.projection.forward_geometry(a.polygon())?);
+    }
+    let surfaces = kde.compute_bins(
+        &grid,
+        &inc.x,
+        &inc.y,
+        inc.weight.as_deref(),
+        &map_bins,
+        &map_labels,
+        &map_exposure,
+    )?;
+    let overall = kde
+        .clone()
+        .units(Units::PerKm2PerHour {
+            exposure_hours: ds.period.hours(),
+        })
+        .compute(&grid, &inc.x, &inc.y, inc.weight.as_deref())?;
+    let fractions = parse_levels(&args.kde_levels)?;
+    let top = surfaces
+        .iter()
+        .map(DensitySurface::max)
+        .fold(overall.max(), f64::max);
+    let levels: Vec<f64> = fractions.iter().map(|f| f * top).collect();
+    let mut isolines = vec![(
+        "kde_isolines.geojson".to_owned(),
+        isoline_layer(&overall, &levels, &ds.projection)?,
+    )];
+    for s in &surfaces {
+        let label = s.label.clone().unwrap_or_default();
+        isolines.push((
+            format!("kde_isolines/{label}.geojson"),
+            isoline_layer(s, &levels, &ds.projection)?,
+        ));
+    }
+    done(
+        &pb,
+        format!(
+            "density on {} × {} cells of {:.0} m, {} kernel, bandwidth {:.0} m ({}), {} isolines",
+            grid.nx,
+            grid.ny,
+            cell,
+            kernel.as_str(),
+            overall.bandwidth.metres,
+            bandwidth.as_str(),
+            isolines.iter().map(|(_, l)| l.len()).sum::<usize>()
         ),
     );
 
@@ -295,26 +513,59 @@ fn run(args: &Args) -> byrum::Result<()> {
         path: args.out.clone(),
         source: e,
     })?;
-    let mut layer = h3_layer(&counts, args.min_count);
     let (first, last) = ds.period.describe(ds.zone);
-    layer
-        .param(
-            "period",
-            serde_json::json!({"first_day": first, "last_day": last, "hours": ds.period.hours()}),
-        )
-        .param("time_zone", ds.zone.name())
-        .param("projection", format!("EPSG:{}", ds.projection.epsg()))
-        .param("hour_buckets", binning.hours.len())
-        .param("seasons", binning.seasons.names().to_vec())
-        .param(
-            "study_area",
-            ds.study_area.as_ref().map_or(serde_json::Value::Null, |a| {
-                let b = a.bbox();
-                serde_json::json!({"bbox": [b.min().x, b.min().y, b.max().x, b.max().y]})
-            }),
-        )
-        .param("incidents", incidents_path.display().to_string());
-    layer.write(&args.out.join("hotspots_h3.geojson"))?;
+    let stamp = |layer: &mut Layer| {
+        layer
+            .param(
+                "period",
+                serde_json::json!({"first_day": first, "last_day": last, "hours": ds.period.hours()}),
+            )
+            .param("time_zone", ds.zone.name())
+            .param("projection", format!("EPSG:{}", ds.projection.epsg()))
+            .param("hour_buckets", binning.hours.len())
+            .param("seasons", binning.seasons.names().to_vec())
+            .param(
+                "study_area",
+                ds.study_area.as_ref().map_or(serde_json::Value::Null, |a| {
+                    let b = a.bbox();
+                    serde_json::json!({"bbox": [b.min().x, b.min().y, b.max().x, b.max().y]})
+                }),
+            )
+            .param("incidents", incidents_path.display().to_string());
+    };
+    let mut written: Vec<String> = Vec::new();
+    let mut write_layer = |mut layer: Layer, file: &str| -> byrum::Result<()> {
+        stamp(&mut layer);
+        layer.write(&args.out.join(file))?;
+        written.push(format!("{file} ({} features)", layer.len()));
+        Ok(())
+    };
+    write_layer(h3_layer(&counts, args.min_count), "hotspots_h3.geojson")?;
+    write_layer(hotspots.layer(args.min_count), "gistar_h3.geojson")?;
+    if let Ok(e) = &emerging {
+        write_layer(e.layer(args.min_count), "emerging_h3.geojson")?;
+    }
+    if let Ok(c) = &change {
+        write_layer(c.layer(args.min_count), "change_h3.geojson")?;
+    }
+    std::fs::create_dir_all(args.out.join("kde_isolines")).map_err(|e| byrum::Error::Io {
+        action: "create",
+        path: args.out.join("kde_isolines"),
+        source: e,
+    })?;
+    let n_iso = isolines.len();
+    for (file, mut layer) in isolines {
+        layer.param(
+            "levels_rule",
+            format!("fractions {fractions:?} of the highest density over all time bins and all hours: one scale for every bin"),
+        );
+        stamp(&mut layer);
+        layer.write(&args.out.join(&file))?;
+    }
+    written.push(format!(
+        "kde_isolines.geojson and {} per bin in kde_isolines/",
+        n_iso - 1
+    ));
     let mut table = place_bin_table(
         &ds,
         &index,
@@ -331,9 +582,9 @@ fn run(args: &Args) -> byrum::Result<()> {
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
     println!(
-        "wrote {}: hotspots_h3.geojson ({} cells), place_time_bins.csv ({} rows), ingest_report.json ({} read, {} accepted, {} rejected)",
+        "wrote {}: {}, place_time_bins.csv ({} rows), ingest_report.json ({} read, {} accepted, {} rejected)",
         args.out.display(),
-        layer.len(),
+        written.join(", "),
         table.height(),
         summary.read,
         summary.accepted,
@@ -343,4 +594,101 @@ fn run(args: &Args) -> byrum::Result<()> {
         println!("  rejected {n:>7} rows: {reason}");
     }
     Ok(())
+}
+
+/// The smallest and largest value.
+fn min_max(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
+}
+
+/// Isoline levels as fractions in (0, 1], e.g. "0.1,0.25,0.5".
+fn parse_levels(text: &str) -> byrum::Result<Vec<f64>> {
+    text.split(',')
+        .map(|t| match t.trim().parse::<f64>() {
+            Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
+            _ => Err(byrum::Error::Parameter {
+                name: "--kde-levels",
+                reason: format!("{t:?}: give fractions of the highest density between 0 and 1, e.g. 0.1,0.25,0.5"),
+            }),
+        })
+        .collect()
+}
+
+/// A period length such as "7d", "4w", "1m" or "1y".
+fn parse_period_length(text: &str) -> byrum::Result<PeriodLength> {
+    let bad = || byrum::Error::Parameter {
+        name: "--emerging-period",
+        reason: format!("{text:?}: use auto or a count and unit, e.g. 7d, 4w, 1m, 1y"),
+    };
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: u32 = num.parse().map_err(|_| bad())?;
+    match unit {
+        "d" => Ok(PeriodLength::Days(n)),
+        "w" => Ok(PeriodLength::Weeks(n)),
+        "m" => Ok(PeriodLength::Months(n)),
+        "y" => Ok(PeriodLength::Years(n)),
+        _ => Err(bad()),
+    }
+}
+
+/// The change map: incidents before the split date (A) against those from it on (B).
+#[allow(clippy::too_many_arguments)]
+fn change_between(
+    args: &Args,
+    ds: &byrum::Dataset,
+    binning: &TimeBinning,
+    spec: &BinSpec,
+    cells: &[h3o::CellIndex],
+    bins: &[u32],
+    area_cells: &[h3o::CellIndex],
+    res: h3o::Resolution,
+) -> byrum::Result<H3Change> {
+    let (first, last) = ds.period.describe(ds.zone);
+    let date = |s: &str| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| byrum::Error::Parameter {
+            name: "--change-split",
+            reason: format!("{s:?} is not a date YYYY-MM-DD"),
+        })
+    };
+    let (d0, d1) = (date(&first)?, date(&last)?);
+    let split = match &args.change_split {
+        Some(s) => date(s)?,
+        None => d0 + chrono::Duration::days(((d1 - d0).num_days() + 1) / 2),
+    };
+    if split <= d0 || split > d1 {
+        return Err(byrum::Error::Parameter {
+            name: "--change-split",
+            reason: format!("{split} must fall after {d0} and on or before {d1}"),
+        });
+    }
+    let before = split.pred_opt().unwrap_or(split);
+    let period_a = Period::local_dates(ds.zone, d0, before)?;
+    let period_b = Period::local_dates(ds.zone, split, d1)?;
+    let group = |period: &Period| -> byrum::Result<H3Counts> {
+        let pick: Vec<usize> = (0..ds.incidents.len())
+            .filter(|&i| period.contains(ds.incidents.utc[i]))
+            .collect();
+        let c: Vec<_> = pick.iter().map(|&i| cells[i]).collect();
+        let b: Vec<u32> = pick.iter().map(|&i| bins[i]).collect();
+        H3Counts::compute(
+            res,
+            &c,
+            &b,
+            None,
+            binning.labels(spec),
+            binning.exposure(spec, period, ds.zone, ds.centre()),
+            Some(area_cells),
+        )
+    };
+    H3Change::compute(
+        &group(&period_a)?,
+        &group(&period_b)?,
+        area_cells,
+        (format!("{d0} – {before}"), format!("{split} – {d1}")),
+        0.95,
+    )
 }

@@ -65,6 +65,7 @@ mod emerging;
 mod error;
 mod gistar;
 mod grid;
+mod hotspot;
 mod index;
 mod ingest;
 mod isoline;
@@ -84,6 +85,7 @@ mod weights;
 pub use dataset::{Dataset, DatasetBuilder};
 pub use error::{Error, Result};
 pub use grid::{H3Counts, MetricGrid, h3_cells, h3_cells_covering, h3_resolution};
+pub use hotspot::{H3Change, H3Emerging, H3HotSpots, analysis_cells};
 pub use index::{Segment, SpatialIndex};
 pub use ingest::{IngestReport, IngestSummary, MAX_LISTED, Rejection, Warning};
 pub use layer::{DECIMALS, Layer, cell_polygon, h3_layer};
@@ -102,7 +104,23 @@ pub use time::{
 };
 
 // issue 3, KDE (kde, isoline):
+pub use isoline::{
+    isoarea_layer, isoareas, isoline_layer, isolines, levels_at_quantiles, levels_of_max,
+};
+pub use kde::{
+    Bandwidth, BandwidthChoice, Binning, DensitySurface, Kde, Kernel, Method, Units,
+    arcgis_bandwidth, likelihood_cv_score, likelihood_cv_sigma, scott_sigma,
+};
 
 // issue 3, Gi* (weights, gistar, stats):
+pub use gistar::{GiStar, GiStarResult, HotSpotClass, PermutationDraws};
+pub use stats::{benjamini_hochberg, bh_adjusted, normal_cdf, normal_two_sided_p};
+pub use weights::{Decay, SpatialWeights};
 
 // issue 3, trend, change, emerging:
+pub use change::{RateChange, RateRatio, rate_ratio};
+pub use emerging::{
+    EmergingCategory, EmergingHotSpots, EmergingResult, GlobalWindow, PeriodLength, Periods,
+    classify_emerging,
+};
+pub use trend::{MannKendall, SenSlope, Trend, mann_kendall, sen_slope};
