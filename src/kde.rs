@@ -689,9 +689,10 @@ impl<'a> LcvData<'a> {
     }
 }
 
-/// Stencils with at most this many taps are applied directly (measured on the
-/// benchmark machine: the FFT wins above roughly a 9 × 9 stencil on a 1000² grid).
-const DIRECT_MAX_TAPS: usize = 81;
+/// Stencils with at most this many taps are applied directly. Measured with
+/// `BYRUM_BENCH_KDE_METHODS=1 cargo bench --bench kde` (1M points, 1000² cells,
+/// 2 cores): direct is faster up to 9 × 9 taps, even at 11 × 11, slower from 13 × 13.
+const DIRECT_MAX_TAPS: usize = 121;
 
 /// The most stencil taps accepted (the bandwidth is far too large for the cell size).
 const MAX_TAPS: usize = 1 << 26;
@@ -946,12 +947,20 @@ fn bin_banded(
     };
     let half = if linear { 0.5 } else { 0.0 };
     let n = x.len();
-    let chunk = n.div_ceil(rayon::current_num_threads() * 4).max(1);
-    let lists: Vec<Vec<Vec<Entry>>> = (0..n.div_ceil(chunk))
-        .into_par_iter()
-        .map(|c| {
-            let mut lists: Vec<Vec<Entry>> = vec![Vec::new(); bands];
-            for i in c * chunk..((c + 1) * chunk).min(n) {
+    // Blocks of points: the sorted entries of one block (6 MiB) are reused.
+    let block = 1 << 18;
+    let nchunks = rayon::current_num_threads() * 2;
+    let mut lists: Vec<Vec<Vec<Entry>>> = vec![vec![Vec::new(); bands]; nchunks];
+    let mut out = vec![0.0; lx * ly];
+    let mut extras: Vec<Vec<f64>> = vec![if linear { vec![0.0; lx] } else { Vec::new() }; bands];
+    for start in (0..n).step_by(block) {
+        let end = (start + block).min(n);
+        let per = (end - start).div_ceil(nchunks);
+        lists.par_iter_mut().enumerate().for_each(|(c, lists)| {
+            for l in lists.iter_mut() {
+                l.clear();
+            }
+            for i in (start + c * per).min(end)..(start + (c + 1) * per).min(end) {
                 let fx = (x[i] - px0) * ix - half;
                 let fy = (y[i] - py0) * iy - half;
                 let (c0, r0) = (fx.floor(), fy.floor());
@@ -966,43 +975,38 @@ fn bin_banded(
                     w: w.map_or(1.0, |w| w[i]),
                 });
             }
-            lists
-        })
-        .collect();
-    let mut out = vec![0.0; lx * ly];
-    let overflow: Vec<Vec<f64>> = out
-        .par_chunks_mut(band_rows * lx)
-        .enumerate()
-        .map(|(b, slice)| {
-            let base = b * band_rows * lx;
-            let mut extra = if linear { vec![0.0; lx] } else { Vec::new() };
-            for l in &lists {
-                for e in &l[b] {
-                    let k = e.k as usize - base;
-                    if !linear {
-                        slice[k] += e.w;
-                        continue;
-                    }
-                    let (tx, ty) = (f64::from(e.tx), f64::from(e.ty));
-                    let lo = e.w * (1.0 - ty);
-                    let hi = e.w * ty;
-                    slice[k] += lo * (1.0 - tx);
-                    slice[k + 1] += lo * tx;
-                    let k2 = k + lx;
-                    if k2 < slice.len() {
-                        slice[k2] += hi * (1.0 - tx);
-                        slice[k2 + 1] += hi * tx;
-                    } else {
-                        extra[k2 - slice.len()] += hi * (1.0 - tx);
-                        extra[k2 + 1 - slice.len()] += hi * tx;
+        });
+        out.par_chunks_mut(band_rows * lx)
+            .zip(extras.par_iter_mut())
+            .enumerate()
+            .for_each(|(b, (slice, extra))| {
+                let base = b * band_rows * lx;
+                for l in &lists {
+                    for e in &l[b] {
+                        let k = e.k as usize - base;
+                        if !linear {
+                            slice[k] += e.w;
+                            continue;
+                        }
+                        let (tx, ty) = (f64::from(e.tx), f64::from(e.ty));
+                        let lo = e.w * (1.0 - ty);
+                        let hi = e.w * ty;
+                        slice[k] += lo * (1.0 - tx);
+                        slice[k + 1] += lo * tx;
+                        let k2 = k + lx;
+                        if k2 < slice.len() {
+                            slice[k2] += hi * (1.0 - tx);
+                            slice[k2 + 1] += hi * tx;
+                        } else {
+                            extra[k2 - slice.len()] += hi * (1.0 - tx);
+                            extra[k2 + 1 - slice.len()] += hi * tx;
+                        }
                     }
                 }
-            }
-            extra
-        })
-        .collect();
+            });
+    }
     if linear {
-        for (b, extra) in overflow.iter().enumerate() {
+        for (b, extra) in extras.iter().enumerate() {
             let start = (b + 1) * band_rows * lx;
             if start < out.len() {
                 for (o, e) in out[start..start + lx].iter_mut().zip(extra) {
