@@ -2,6 +2,8 @@
 //! The H3 glue: hot spots, emerging hot spots and change on the cells of a
 //! study area, per time bin, and their layers.
 
+use std::fmt::Write as _;
+
 use byrum::{
     BinSpec, DatasetBuilder, Decay, Dimension, EmergingHotSpots, GiStar, H3Change, H3Counts,
     H3Emerging, H3HotSpots, IncidentReader, Period, PeriodLength, Periods, SpatialWeights,
@@ -18,23 +20,27 @@ fn dataset() -> byrum::Dataset {
         for k in 0..(month * 4) {
             let dx = f64::from(k % 5) * 0.0004;
             let dy = f64::from(k % 3) * 0.0003;
-            csv += &format!(
-                "{id},{:.6},{:.6},2023-{month:02}-{:02}T21:{:02}:00+01:00,noise\n",
+            writeln!(
+                csv,
+                "{id},{:.6},{:.6},2023-{month:02}-{:02}T21:{:02}:00+01:00,noise",
                 9.9275 + dx,
                 57.0445 + dy,
                 1 + k % 27,
                 k % 60
-            );
+            )
+            .unwrap();
             id += 1;
         }
         // Background across the box, in the morning.
         for k in 0..6u32 {
-            csv += &format!(
-                "{id},{:.6},{:.6},2023-{month:02}-{:02}T09:30:00+01:00,other\n",
+            writeln!(
+                csv,
+                "{id},{:.6},{:.6},2023-{month:02}-{:02}T09:30:00+01:00,other",
                 9.89 + f64::from((k * 7 + month) % 13) * 0.0055,
                 57.025 + f64::from((k * 5 + month) % 11) * 0.0038,
                 1 + k
-            );
+            )
+            .unwrap();
             id += 1;
         }
     }
