@@ -16,11 +16,12 @@ use byrum::{
     Ambiguity, Bandwidth, BinSpec, ColumnMap, Crs, DatasetBuilder, Decay, DensitySurface,
     Dimension, DuplicateRecords, EmergingHotSpots, GiStar, H3Change, H3Counts, H3Emerging,
     H3HotSpots, HourBuckets, IncidentReader, Kde, Kernel, Layer, MetricGrid, Period, PeriodLength,
-    Periods, SpatialIndex, StudyArea, TimeBinning, Units, analysis_cells, h3_cells, h3_layer,
-    h3_resolution, isoline_layer, parse_zone, place_bin_table, read, write_atomic, write_csv,
+    Periods, SpatialIndex, SquareHotSpots, SquareNeighbours, StudyArea, TimeBinning, Units,
+    analysis_cells, h3_cells, h3_layer, h3_resolution, isoline_layer, parse_zone, place_bin_table,
+    read, write_atomic, write_csv,
 };
 use clap::Parser;
-use geo::BoundingRect;
+use geo::{BoundingRect, ConvexHull};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Where and when incidents concentrate: from exported files to map layers.
@@ -95,6 +96,12 @@ struct Args {
     /// False discovery rate for the Benjamini-Hochberg flag.
     #[arg(long, default_value_t = 0.05)]
     fdr_alpha: f64,
+    /// Also run Gi* on squares of this many metres (writes gistar_square.geojson); 0: off.
+    #[arg(long, default_value_t = 0.0)]
+    square_cell: f64,
+    /// Neighbours of a square: queen (the 8 touching squares), or a distance band in metres (e.g. 250).
+    #[arg(long, default_value = "queen")]
+    square_neighbours: String,
     /// Kernel density kernel: quartic, epanechnikov, gaussian, triangular or uniform.
     #[arg(long, default_value = "quartic")]
     kde_kernel: String,
@@ -371,6 +378,66 @@ fn run(args: &Args) -> byrum::Result<()> {
         ),
     );
 
+    let squares = if args.square_cell > 0.0 {
+        let pb = spinner("Gi* on squares");
+        let area = if let Some(a) = &ds.study_area {
+            ds.projection.forward_geometry(a.polygon())?
+        } else {
+            let points: geo::MultiPoint = inc
+                .x
+                .iter()
+                .zip(&inc.y)
+                .map(|(&x, &y)| geo::Point::new(x, y))
+                .collect();
+            geo::MultiPolygon(vec![points.convex_hull()])
+        };
+        let r = area
+            .bounding_rect()
+            .ok_or_else(|| byrum::Error::Parameter {
+                name: "study area",
+                reason: "has no extent".into(),
+            })?;
+        let grid = MetricGrid::covering(
+            (r.min().x, r.min().y, r.max().x, r.max().y),
+            args.square_cell,
+        )?;
+        let neighbours = match args.square_neighbours.as_str() {
+            "queen" => SquareNeighbours::Queen,
+            d => SquareNeighbours::DistanceBand {
+                distance_m: d.trim_end_matches('m').parse().map_err(|_| {
+                    byrum::Error::Parameter {
+                        name: "--square-neighbours",
+                        reason: format!("{d:?}: use queen or a distance in metres"),
+                    }
+                })?,
+                decay,
+            },
+        };
+        let sq = SquareHotSpots::compute(
+            &grid,
+            &area,
+            &inc.x,
+            &inc.y,
+            &map_bins,
+            &map_labels,
+            neighbours,
+            &gistar,
+        )?;
+        done(
+            &pb,
+            format!(
+                "Gi* over {} squares of {} m: {} hot, {} cold",
+                sq.cells.len(),
+                args.square_cell,
+                sq.overall.class.iter().filter(|c| c.is_hot()).count(),
+                sq.overall.class.iter().filter(|c| c.is_cold()).count()
+            ),
+        );
+        Some(sq)
+    } else {
+        None
+    };
+
     let pb = spinner("emerging hot spots");
     let periods = match args.emerging_period.as_str() {
         "auto" => Periods::automatic(&ds.period, ds.zone),
@@ -542,6 +609,12 @@ fn run(args: &Args) -> byrum::Result<()> {
     };
     write_layer(h3_layer(&counts, args.min_count), "hotspots_h3.geojson")?;
     write_layer(hotspots.layer(args.min_count), "gistar_h3.geojson")?;
+    if let Some(sq) = &squares {
+        write_layer(
+            sq.layer(&ds.projection, args.min_count)?,
+            "gistar_square.geojson",
+        )?;
+    }
     if let Ok(e) = &emerging {
         write_layer(e.layer(args.min_count), "emerging_h3.geojson")?;
     }

@@ -15,7 +15,7 @@ use crate::change::{RateChange, RateRatio};
 use crate::emerging::{EmergingHotSpots, EmergingResult, Periods};
 use crate::error::{Error, Result};
 use crate::gistar::{GiStar, GiStarResult};
-use crate::grid::{H3Counts, h3_cells_covering};
+use crate::grid::{H3Counts, MetricGrid, h3_cells_covering};
 use crate::layer::{Layer, cell_polygon};
 use crate::projection::Projection;
 use crate::weights::{Decay, SpatialWeights};
@@ -234,6 +234,191 @@ impl H3HotSpots {
             layer.push(cell_polygon(*cell), p);
         }
         layer
+    }
+}
+
+/// How square cells are neighbours.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SquareNeighbours {
+    /// The 8 touching cells (queen contiguity), binary weights.
+    Queen,
+    /// Cells whose centres lie within a distance (m), weighted by `Decay`.
+    DistanceBand {
+        /// The band in metres.
+        distance_m: f64,
+        /// The weights.
+        decay: Decay,
+    },
+}
+
+/// Gi* over the square cells of a [`MetricGrid`] whose centres lie in the
+/// study area (zero-count cells included), in total and per time bin.
+#[derive(Debug, Clone)]
+pub struct SquareHotSpots {
+    /// The grid (projected metres).
+    pub grid: MetricGrid,
+    /// The analysed cells (grid indices, ascending).
+    pub cells: Vec<usize>,
+    /// The neighbourhood.
+    pub neighbours: SquareNeighbours,
+    /// Incidents per analysed cell.
+    pub counts: Vec<u64>,
+    /// Bin labels.
+    pub bin_labels: Vec<String>,
+    /// Incidents per cell and bin, row-major (`cell * bins + bin`).
+    pub bin_counts: Vec<u64>,
+    /// Gi* of the total counts.
+    pub overall: GiStarResult,
+    /// Gi* per bin.
+    pub per_bin: Vec<GiStarResult>,
+    /// Incidents outside the analysed cells.
+    pub excluded_incidents: u64,
+    /// The Gi* settings used.
+    pub gistar: GiStar,
+}
+
+impl SquareHotSpots {
+    /// Counts the incidents (projected `x`, `y`, with bin `bins[i]` of
+    /// `bin_labels`) on the grid cells whose centre lies in `area`
+    /// (projected), and runs Gi* in total and per bin.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] if the slices differ in length, a bin is out of
+    /// range, no cell centre lies in the area, or from the weights or Gi*.
+    #[allow(clippy::too_many_arguments)]
+    pub fn compute(
+        grid: &MetricGrid,
+        area: &MultiPolygon,
+        x: &[f64],
+        y: &[f64],
+        bins: &[u32],
+        bin_labels: &[String],
+        neighbours: SquareNeighbours,
+        gistar: &GiStar,
+    ) -> Result<Self> {
+        let nb = bin_labels.len();
+        if x.len() != y.len() || bins.len() != x.len() || bins.iter().any(|&b| b as usize >= nb) {
+            return Err(Error::parameter(
+                "square hot spots",
+                "coordinates and bins differ in length, or a bin is out of range",
+            ));
+        }
+        let inside = grid.centres_in(area);
+        let cells: Vec<usize> = (0..grid.len()).filter(|&i| inside[i]).collect();
+        if cells.is_empty() {
+            return Err(Error::parameter(
+                "square hot spots",
+                "no grid cell has its centre in the study area: use smaller cells",
+            ));
+        }
+        let mut position = vec![u32::MAX; grid.len()];
+        for (k, &c) in cells.iter().enumerate() {
+            position[c] = k as u32;
+        }
+        let mut counts = vec![0u64; cells.len()];
+        let mut bin_counts = vec![0u64; cells.len() * nb];
+        let mut excluded_incidents = 0;
+        for i in 0..x.len() {
+            match grid.cell_of(x[i], y[i]).map(|c| position[c]) {
+                Some(k) if k != u32::MAX => {
+                    counts[k as usize] += 1;
+                    bin_counts[k as usize * nb + bins[i] as usize] += 1;
+                }
+                _ => excluded_incidents += 1,
+            }
+        }
+        let weights = match neighbours {
+            SquareNeighbours::Queen => SpatialWeights::square_queen(grid, &cells)?,
+            SquareNeighbours::DistanceBand { distance_m, decay } => {
+                SpatialWeights::square_distance_band(grid, &cells, distance_m, decay)?
+            }
+        };
+        let as_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
+        let overall = gistar.compute(&as_f64(&counts), &weights)?;
+        let per_bin = (0..nb)
+            .into_par_iter()
+            .map(|b| {
+                let v: Vec<f64> = (0..cells.len())
+                    .map(|c| bin_counts[c * nb + b] as f64)
+                    .collect();
+                gistar.compute(&v, &weights)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            grid: *grid,
+            cells,
+            neighbours,
+            counts,
+            bin_labels: bin_labels.to_vec(),
+            bin_counts,
+            overall,
+            per_bin,
+            excluded_incidents,
+            gistar: gistar.clone(),
+        })
+    }
+
+    /// The `gistar_square` layer: one square per analysed cell (WGS84) with
+    /// `cell` (grid index), `count`, `z`, `p`, `class`, `gi_bin`, `q`, `fdr`
+    /// (`p_sim` with permutations), then per bin with the bin label as
+    /// suffix; small counts suppressed as in [`H3HotSpots::layer`].
+    ///
+    /// # Errors
+    /// [`Error::Projection`](crate::Error::Projection) if a cell cannot be unprojected.
+    pub fn layer(&self, projection: &Projection, min_count: u64) -> Result<Layer> {
+        let mut layer = Layer::new("gistar_square");
+        let neighbours = match self.neighbours {
+            SquareNeighbours::Queen => json!({"kind": "queen"}),
+            SquareNeighbours::DistanceBand { distance_m, decay } => json!({
+                "kind": "distance_band",
+                "distance_m": distance_m,
+                "weights": match decay {
+                    Decay::Binary => json!({"kind": "binary"}),
+                    Decay::Bisquare { bandwidth_m } => json!({"kind": "bisquare", "bandwidth_m": bandwidth_m}),
+                },
+            }),
+        };
+        layer
+            .param("statistic", "Getis-Ord Gi* (self included)")
+            .param("cell_size_m", json!([self.grid.dx, self.grid.dy]))
+            .param("grid_origin", json!([self.grid.x0, self.grid.y0]))
+            .param("grid_shape", json!([self.grid.nx, self.grid.ny]))
+            .param("neighbours", neighbours)
+            .param("cells", self.cells.len())
+            .param(
+                "cells_rule",
+                "every square whose centre lies in the study area, zero-count cells included",
+            )
+            .param("excluded_incidents", self.excluded_incidents)
+            .param("permutations", self.gistar.permutation_count())
+            .param("seed", self.gistar.seed_value())
+            .param("fdr_alpha", self.gistar.fdr_alpha_value())
+            .param("bins", self.bin_labels.clone())
+            .param("min_count", min_count);
+        let hidden = |n: u64| n > 0 && n < min_count;
+        let nb = self.bin_labels.len();
+        for (i, &cell) in self.cells.iter().enumerate() {
+            let mut p = serde_json::Map::new();
+            p.insert("cell".into(), cell.into());
+            let n = self.counts[i];
+            let suppressed = hidden(n) || (0..nb).any(|b| hidden(self.bin_counts[i * nb + b]));
+            p.insert("suppressed".into(), suppressed.into());
+            put_stats(&mut p, "", n, hidden(n), &self.overall, i);
+            for (b, label) in self.bin_labels.iter().enumerate() {
+                let c = self.bin_counts[i * nb + b];
+                put_stats(
+                    &mut p,
+                    &format!("_{label}"),
+                    c,
+                    hidden(c) || hidden(n),
+                    &self.per_bin[b],
+                    i,
+                );
+            }
+            let square = projection.inverse_geometry(&self.grid.cell_polygon(cell))?;
+            layer.push(square.into(), p);
+        }
+        Ok(layer)
     }
 }
 

@@ -85,7 +85,9 @@ mod weights;
 pub use dataset::{Dataset, DatasetBuilder};
 pub use error::{Error, Result};
 pub use grid::{H3Counts, MetricGrid, h3_cells, h3_cells_covering, h3_resolution};
-pub use hotspot::{H3Change, H3Emerging, H3HotSpots, analysis_cells};
+pub use hotspot::{
+    H3Change, H3Emerging, H3HotSpots, SquareHotSpots, SquareNeighbours, analysis_cells,
+};
 pub use index::{Segment, SpatialIndex};
 pub use ingest::{IngestReport, IngestSummary, MAX_LISTED, Rejection, Warning};
 pub use layer::{DECIMALS, Layer, cell_polygon, h3_layer};

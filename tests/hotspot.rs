@@ -246,3 +246,47 @@ fn change_compares_rates_per_hour_of_each_period() {
     assert_eq!(fc["features"].as_array().unwrap().len(), area.len());
     assert_eq!(fc["features"][top]["properties"]["direction"], "increase");
 }
+
+#[test]
+fn square_gistar_covers_the_area_and_matches_direct_gistar() {
+    use byrum::{MetricGrid, SquareHotSpots, SquareNeighbours};
+    use geo::BoundingRect;
+    let ds = dataset();
+    let area = ds
+        .projection
+        .forward_geometry(ds.study_area.as_ref().unwrap().polygon())
+        .unwrap();
+    let r = area.bounding_rect().unwrap();
+    let grid = MetricGrid::covering((r.min().x, r.min().y, r.max().x, r.max().y), 250.0).unwrap();
+    let inc = &ds.incidents;
+    let labels = vec!["all".to_owned()];
+    let bins = vec![0u32; inc.len()];
+    let g = GiStar::new();
+    let sq = SquareHotSpots::compute(
+        &grid,
+        &area,
+        &inc.x,
+        &inc.y,
+        &bins,
+        &labels,
+        SquareNeighbours::Queen,
+        &g,
+    )
+    .unwrap();
+    let inside = grid.centres_in(&area);
+    assert_eq!(sq.cells.len(), inside.iter().filter(|&&b| b).count());
+    assert_eq!(
+        sq.counts.iter().sum::<u64>() + sq.excluded_incidents,
+        inc.len() as u64
+    );
+    let w = SpatialWeights::square_queen(&grid, &sq.cells).unwrap();
+    let direct = g
+        .compute(&sq.counts.iter().map(|&c| c as f64).collect::<Vec<_>>(), &w)
+        .unwrap();
+    assert_eq!(sq.overall.z, direct.z);
+    assert_eq!(sq.per_bin[0].z, direct.z);
+    let layer = sq.layer(&ds.projection, 5).unwrap();
+    assert_eq!(layer.len(), sq.cells.len());
+    let top = (0..sq.cells.len()).max_by_key(|&c| sq.counts[c]).unwrap();
+    assert!(sq.overall.class[top].is_hot());
+}
