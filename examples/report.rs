@@ -120,6 +120,10 @@ struct Args {
     /// Emerging hot spot neighbourhood time step (periods before the current one that count as neighbours).
     #[arg(long, default_value_t = 1)]
     emerging_time_step: usize,
+    /// Emerging hot spots of one time bin only: an hour bucket (e.g. 21-24) or an hour-bucket and
+    /// season bin (e.g. 21-24_winter) [default: all hours].
+    #[arg(long)]
+    emerging_bin: Option<String>,
     /// Change map: B starts on this local date (YYYY-MM-DD) [default: the middle of the period].
     #[arg(long)]
     change_split: Option<String>,
@@ -443,6 +447,32 @@ fn run(args: &Args) -> byrum::Result<()> {
         "auto" => Periods::automatic(&ds.period, ds.zone),
         s => Periods::split(&ds.period, ds.zone, parse_period_length(s)?),
     };
+    let subset: Option<Vec<bool>> = match &args.emerging_bin {
+        None => None,
+        Some(label) => {
+            if let Some(b) = map_labels.iter().position(|l| l == label) {
+                Some(map_bins.iter().map(|&m| m as usize == b).collect())
+            } else if let Some(h) =
+                (0..binning.hours.len()).find(|&h| binning.hours.name(h) == label)
+            {
+                let hour_spec = BinSpec::of(&[Dimension::Hour]);
+                let hours = binning.assign(&hour_spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
+                Some(hours.iter().map(|&x| x as usize == h).collect())
+            } else {
+                return Err(byrum::Error::Parameter {
+                    name: "--emerging-bin",
+                    reason: format!(
+                        "{label:?} is neither an hour bucket nor a bin; bins are {}",
+                        map_labels.join(", ")
+                    ),
+                });
+            }
+        }
+    };
+    let subset_name = args
+        .emerging_bin
+        .clone()
+        .unwrap_or_else(|| "all".to_owned());
     let emerging = periods.and_then(|periods| {
         let settings = EmergingHotSpots::new()
             .time_step(args.emerging_time_step)
@@ -453,8 +483,8 @@ fn run(args: &Args) -> byrum::Result<()> {
             &area_cells,
             &cells,
             &inc.utc,
-            None,
-            "all",
+            subset.as_deref(),
+            &subset_name,
             &periods,
             args.gistar_k,
             decay,
