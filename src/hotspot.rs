@@ -140,17 +140,7 @@ impl H3HotSpots {
             .flat_map(|&i| (0..nb).map(move |b| counts.count(i, b)))
             .collect();
         let weights = SpatialWeights::h3_kring(&cells, k, decay, projection)?;
-        let as_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
-        let overall = gistar.compute(&as_f64(&total), &weights)?;
-        let per_bin = (0..nb)
-            .into_par_iter()
-            .map(|b| {
-                let v: Vec<f64> = (0..cells.len())
-                    .map(|c| bin_counts[c * nb + b] as f64)
-                    .collect();
-                gistar.compute(&v, &weights)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let (overall, per_bin) = gistar_total_and_bins(gistar, &total, &bin_counts, nb, &weights)?;
         Ok(Self {
             resolution: counts.resolution,
             k,
@@ -178,18 +168,12 @@ impl H3HotSpots {
     #[must_use]
     pub fn layer(&self, min_count: u64) -> Layer {
         let mut layer = Layer::new("gistar_h3");
-        let decay = match self.decay {
-            Decay::Binary => json!({"kind": "binary"}),
-            Decay::Bisquare { bandwidth_m } => {
-                json!({"kind": "bisquare", "bandwidth_m": bandwidth_m})
-            }
-        };
         layer
             .param("statistic", "Getis-Ord Gi* (self included)")
             .param("h3_resolution", u8::from(self.resolution))
             .param("neighbours", format!("H3 k-ring, k = {}", self.k))
             .param("gistar_k", self.k)
-            .param("weights", decay)
+            .param("weights", decay_json(self.decay))
             .param("cells", self.cells.len())
             .param(
                 "cells_rule",
@@ -211,26 +195,18 @@ impl H3HotSpots {
             .param("bins", self.bin_labels.clone())
             .param("exposure_hours", self.exposure_hours.clone())
             .param("min_count", min_count);
-        let hidden = |n: u64| n > 0 && n < min_count;
-        let nb = self.bin_labels.len();
+        let stats = CellStats {
+            counts: &self.counts,
+            bin_counts: &self.bin_counts,
+            bin_labels: &self.bin_labels,
+            overall: &self.overall,
+            per_bin: &self.per_bin,
+            min_count,
+        };
         for (i, cell) in self.cells.iter().enumerate() {
             let mut p = serde_json::Map::new();
             p.insert("h3".into(), cell.to_string().into());
-            let n = self.counts[i];
-            let suppressed = hidden(n) || (0..nb).any(|b| hidden(self.bin_counts[i * nb + b]));
-            p.insert("suppressed".into(), suppressed.into());
-            put_stats(&mut p, "", n, hidden(n), &self.overall, i);
-            for (b, label) in self.bin_labels.iter().enumerate() {
-                let c = self.bin_counts[i * nb + b];
-                put_stats(
-                    &mut p,
-                    &format!("_{label}"),
-                    c,
-                    hidden(c) || hidden(n),
-                    &self.per_bin[b],
-                    i,
-                );
-            }
+            stats.put(&mut p, i);
             layer.push(cell_polygon(*cell), p);
         }
         layer
@@ -333,17 +309,7 @@ impl SquareHotSpots {
                 SpatialWeights::square_distance_band(grid, &cells, distance_m, decay)?
             }
         };
-        let as_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
-        let overall = gistar.compute(&as_f64(&counts), &weights)?;
-        let per_bin = (0..nb)
-            .into_par_iter()
-            .map(|b| {
-                let v: Vec<f64> = (0..cells.len())
-                    .map(|c| bin_counts[c * nb + b] as f64)
-                    .collect();
-                gistar.compute(&v, &weights)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let (overall, per_bin) = gistar_total_and_bins(gistar, &counts, &bin_counts, nb, &weights)?;
         Ok(Self {
             grid: *grid,
             cells,
@@ -372,10 +338,7 @@ impl SquareHotSpots {
             SquareNeighbours::DistanceBand { distance_m, decay } => json!({
                 "kind": "distance_band",
                 "distance_m": distance_m,
-                "weights": match decay {
-                    Decay::Binary => json!({"kind": "binary"}),
-                    Decay::Bisquare { bandwidth_m } => json!({"kind": "bisquare", "bandwidth_m": bandwidth_m}),
-                },
+                "weights": decay_json(decay),
             }),
         };
         layer
@@ -395,30 +358,86 @@ impl SquareHotSpots {
             .param("fdr_alpha", self.gistar.fdr_alpha_value())
             .param("bins", self.bin_labels.clone())
             .param("min_count", min_count);
-        let hidden = |n: u64| n > 0 && n < min_count;
-        let nb = self.bin_labels.len();
+        let stats = CellStats {
+            counts: &self.counts,
+            bin_counts: &self.bin_counts,
+            bin_labels: &self.bin_labels,
+            overall: &self.overall,
+            per_bin: &self.per_bin,
+            min_count,
+        };
         for (i, &cell) in self.cells.iter().enumerate() {
             let mut p = serde_json::Map::new();
             p.insert("cell".into(), cell.into());
-            let n = self.counts[i];
-            let suppressed = hidden(n) || (0..nb).any(|b| hidden(self.bin_counts[i * nb + b]));
-            p.insert("suppressed".into(), suppressed.into());
-            put_stats(&mut p, "", n, hidden(n), &self.overall, i);
-            for (b, label) in self.bin_labels.iter().enumerate() {
-                let c = self.bin_counts[i * nb + b];
-                put_stats(
-                    &mut p,
-                    &format!("_{label}"),
-                    c,
-                    hidden(c) || hidden(n),
-                    &self.per_bin[b],
-                    i,
-                );
-            }
+            stats.put(&mut p, i);
             let square = projection.inverse_geometry(&self.grid.cell_polygon(cell))?;
             layer.push(square.into(), p);
         }
         Ok(layer)
+    }
+}
+
+/// Gi* of the totals and of every bin (bins in parallel) on one set of weights.
+fn gistar_total_and_bins(
+    gistar: &GiStar,
+    total: &[u64],
+    bin_counts: &[u64],
+    bins: usize,
+    weights: &SpatialWeights,
+) -> Result<(GiStarResult, Vec<GiStarResult>)> {
+    let as_f64 = |v: &[u64]| v.iter().map(|&c| c as f64).collect::<Vec<f64>>();
+    let overall = gistar.compute(&as_f64(total), weights)?;
+    let per_bin = (0..bins)
+        .into_par_iter()
+        .map(|b| {
+            let v: Vec<f64> = (0..total.len())
+                .map(|c| bin_counts[c * bins + b] as f64)
+                .collect();
+            gistar.compute(&v, weights)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((overall, per_bin))
+}
+
+/// The weights as recorded in layer parameters.
+fn decay_json(decay: Decay) -> Value {
+    match decay {
+        Decay::Binary => json!({"kind": "binary"}),
+        Decay::Bisquare { bandwidth_m } => json!({"kind": "bisquare", "bandwidth_m": bandwidth_m}),
+    }
+}
+
+/// Gi* results and counts of a set of cells, for writing their properties.
+struct CellStats<'a> {
+    counts: &'a [u64],
+    bin_counts: &'a [u64],
+    bin_labels: &'a [String],
+    overall: &'a GiStarResult,
+    per_bin: &'a [GiStarResult],
+    min_count: u64,
+}
+
+impl CellStats<'_> {
+    /// Writes `suppressed` and the statistics of cell `i`, in total and per
+    /// bin; counts from 1 to `min_count − 1` become `null`.
+    fn put(&self, p: &mut serde_json::Map<String, Value>, i: usize) {
+        let hidden = |n: u64| n > 0 && n < self.min_count;
+        let nb = self.bin_labels.len();
+        let n = self.counts[i];
+        let suppressed = hidden(n) || (0..nb).any(|b| hidden(self.bin_counts[i * nb + b]));
+        p.insert("suppressed".into(), suppressed.into());
+        put_stats(p, "", n, hidden(n), self.overall, i);
+        for (b, label) in self.bin_labels.iter().enumerate() {
+            let c = self.bin_counts[i * nb + b];
+            put_stats(
+                p,
+                &format!("_{label}"),
+                c,
+                hidden(c) || hidden(n),
+                &self.per_bin[b],
+                i,
+            );
+        }
     }
 }
 
