@@ -843,6 +843,32 @@ fn weighted_median(d: &[(f64, f64)], wsum: f64) -> f64 {
     d.last().map_or(0.0, |p| p.0)
 }
 
+/// The binning grid: the output grid padded by `pad_x`, `pad_y` cells on each side.
+struct Padded {
+    /// Columns and rows.
+    lx: usize,
+    ly: usize,
+    /// Its south-west corner (m).
+    px0: f64,
+    py0: f64,
+    /// Cells per metre along x and y.
+    ix: f64,
+    iy: f64,
+}
+
+impl Padded {
+    fn of(grid: &MetricGrid, pad_x: usize, pad_y: usize) -> Self {
+        Self {
+            lx: grid.nx + 2 * pad_x,
+            ly: grid.ny + 2 * pad_y,
+            px0: grid.x0 - pad_x as f64 * grid.dx,
+            py0: grid.y0 - pad_y as f64 * grid.dy,
+            ix: 1.0 / grid.dx,
+            iy: 1.0 / grid.dy,
+        }
+    }
+}
+
 /// Bins points onto the grid padded by (`pad_x`, `pad_y`) cells on every side.
 /// Weight falling outside the padded grid is dropped (it cannot reach the grid).
 fn bin(
@@ -854,11 +880,14 @@ fn bin(
     pad_y: usize,
     binning: Binning,
 ) -> Vec<f64> {
-    let lx = grid.nx + 2 * pad_x;
-    let ly = grid.ny + 2 * pad_y;
-    let px0 = grid.x0 - pad_x as f64 * grid.dx;
-    let py0 = grid.y0 - pad_y as f64 * grid.dy;
-    let (ix, iy) = (1.0 / grid.dx, 1.0 / grid.dy);
+    let Padded {
+        lx,
+        ly,
+        px0,
+        py0,
+        ix,
+        iy,
+    } = Padded::of(grid, pad_x, pad_y);
     let (lxf, lyf) = (lx as f64, ly as f64);
     let run = |range: std::ops::Range<usize>, out: &mut [f64]| match binning {
         Binning::Simple => {
@@ -930,11 +959,14 @@ fn bin_banded(
     pad_y: usize,
     binning: Binning,
 ) -> Vec<f64> {
-    let lx = grid.nx + 2 * pad_x;
-    let ly = grid.ny + 2 * pad_y;
-    let px0 = grid.x0 - pad_x as f64 * grid.dx;
-    let py0 = grid.y0 - pad_y as f64 * grid.dy;
-    let (ix, iy) = (1.0 / grid.dx, 1.0 / grid.dy);
+    let Padded {
+        lx,
+        ly,
+        px0,
+        py0,
+        ix,
+        iy,
+    } = Padded::of(grid, pad_x, pad_y);
     // About 256 KiB of grid per band.
     let band_rows = (32_768 / lx).max(1);
     let bands = ly.div_ceil(band_rows);
