@@ -78,6 +78,7 @@ pub mod read;
 mod stats;
 mod study_area;
 mod table;
+mod tile;
 mod time;
 mod trend;
 mod weights;
@@ -126,3 +127,9 @@ pub use emerging::{
     classify_emerging,
 };
 pub use trend::{MannKendall, SenSlope, Trend, mann_kendall, sen_slope};
+
+// issue 4, tiles:
+pub use tile::{
+    EARTH_RADIUS_M, MAX_LATITUDE, MAX_ZOOM, TileId, lonlat_to_mercator, mercator_to_lonlat,
+    tiles_touching,
+};
