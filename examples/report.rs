@@ -13,12 +13,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use byrum::{
-    Ambiguity, Bandwidth, BinSpec, ColumnMap, Crs, DatasetBuilder, Decay, DensitySurface,
-    Dimension, DuplicateRecords, EmergingHotSpots, GiStar, H3Change, H3Counts, H3Emerging,
-    H3HotSpots, HourBuckets, IncidentReader, Kde, Kernel, Layer, MetricGrid, Period, PeriodLength,
-    Periods, SpatialIndex, SquareHotSpots, SquareNeighbours, StudyArea, TimeBinning, Units,
-    analysis_cells, h3_cells, h3_layer, h3_resolution, isoline_layer, parse_zone, place_bin_table,
-    read, write_atomic, write_csv,
+    Ambiguity, Bandwidth, BinSpec, ColourScale, ColumnMap, Crs, DatasetBuilder, Decay,
+    DensitySurface, Dimension, DuplicateRecords, EmergingHotSpots, GiStar, H3Change, H3Counts,
+    H3Emerging, H3HotSpots, HourBuckets, IncidentReader, Kde, Kernel, Layer, MetricGrid, Period,
+    PeriodLength, Periods, Ramp, Scaling, SpatialIndex, SquareHotSpots, SquareNeighbours,
+    StudyArea, TimeBinning, Units, analysis_cells, h3_cells, h3_layer, h3_resolution,
+    isoline_layer, parse_zone, place_bin_table, read, tiles_touching, write_atomic, write_csv,
+    write_tiles,
 };
 use clap::Parser;
 use geo::{BoundingRect, ConvexHull};
@@ -114,6 +115,18 @@ struct Args {
     /// Isoline levels as fractions of the highest density over all time bins (one scale for all bins).
     #[arg(long, default_value = "0.1,0.25,0.5,0.75")]
     kde_levels: String,
+    /// Also write heatmap tiles tiles/<bin>/{z}/{x}/{y}.png (XYZ, Web Mercator) of the density surfaces.
+    #[arg(long)]
+    tiles: bool,
+    /// Tile zoom levels, e.g. 12-17.
+    #[arg(long, default_value = "12-17")]
+    tile_zooms: String,
+    /// Tile size in pixels (256 or 512).
+    #[arg(long, default_value_t = 256)]
+    tile_size: u32,
+    /// Colour ramp of the tiles: viridis, magma, inferno, cividis or ylorrd.
+    #[arg(long, default_value = "viridis")]
+    ramp: String,
     /// Emerging hot spot period: auto, or a length such as 7d, 4w, 1m, 1y.
     #[arg(long, default_value = "auto")]
     emerging_period: String,
@@ -604,6 +617,70 @@ fn run(args: &Args) -> byrum::Result<()> {
         ),
     );
 
+    // Tiles.
+    if args.tiles {
+        let zooms = parse_zooms(&args.tile_zooms)?;
+        let ramp: Ramp = args.ramp.parse()?;
+        let mut all: Vec<&DensitySurface> = vec![&overall];
+        all.extend(surfaces.iter());
+        // One domain for every bin (2 % of the highest density up to it), so bins compare by eye.
+        let domain = ColourScale::shared_domain(&all, 0.02, None)?;
+        let scale = ColourScale::new(ramp, domain, Scaling::Linear)?;
+        let extent = if let Some(a) = &ds.study_area {
+            a.polygon().clone()
+        } else {
+            let (w, s) = ds.projection.inverse(grid.x0, grid.y0)?;
+            let (e, n) = ds.projection.inverse(
+                grid.x0 + grid.nx as f64 * grid.dx,
+                grid.y0 + grid.ny as f64 * grid.dy,
+            )?;
+            geo::MultiPolygon(vec![geo::Rect::new((w, s), (e, n)).to_polygon()])
+        };
+        let tiles = tiles_touching(&extent, zooms)?;
+        let pb = spinner(&format!(
+            "rendering {} tiles for {} surfaces",
+            tiles.len(),
+            all.len()
+        ));
+        let named: Vec<(String, &DensitySurface)> = all
+            .iter()
+            .map(|s| (s.label.clone().unwrap_or_else(|| "all".to_owned()), *s))
+            .collect();
+        let refs: Vec<(&str, &DensitySurface)> =
+            named.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        let counts = write_tiles(
+            &refs,
+            &scale,
+            &tiles,
+            args.tile_size,
+            &ds.projection,
+            &args.out.join("tiles"),
+        )?;
+        let legend = serde_json::json!({
+            "unit": "incidents per km² per hour of exposure",
+            "ramp": ramp.as_str(),
+            "domain": [domain.0, domain.1],
+            "scaling": "linear",
+            "transparent_below": domain.0,
+            "tile_size": args.tile_size,
+            "zooms": args.tile_zooms,
+            "surfaces": named.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        });
+        write_atomic(
+            &args.out.join("tiles").join("legend.json"),
+            serde_json::to_string_pretty(&legend)?.as_bytes(),
+        )?;
+        done(
+            &pb,
+            format!(
+                "wrote {} tiles into tiles/<bin>/ (one colour scale, {:.3}–{:.3} per km² per hour)",
+                counts.iter().sum::<usize>(),
+                domain.0,
+                domain.1
+            ),
+        );
+    }
+
     // Write.
     std::fs::create_dir_all(&args.out).map_err(|e| byrum::Error::Io {
         action: "create",
@@ -794,4 +871,21 @@ fn change_between(
         (format!("{d0} – {before}"), format!("{split} – {d1}")),
         0.95,
     )
+}
+
+/// A zoom range such as "12-17" (or one zoom, "15").
+fn parse_zooms(text: &str) -> byrum::Result<std::ops::RangeInclusive<u8>> {
+    let bad = || byrum::Error::Parameter {
+        name: "--tile-zooms",
+        reason: format!("{text:?}: use a range such as 12-17"),
+    };
+    let (a, b) = text.split_once('-').unwrap_or((text, text));
+    let (a, b): (u8, u8) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if a > b {
+        return Err(bad());
+    }
+    Ok(a..=b)
 }

@@ -65,6 +65,7 @@ mod emerging;
 mod error;
 mod gistar;
 mod grid;
+mod heatmap;
 mod hotspot;
 mod index;
 mod ingest;
@@ -129,6 +130,7 @@ pub use emerging::{
 pub use trend::{MannKendall, SenSlope, Trend, mann_kendall, sen_slope};
 
 // issue 4, tiles:
+pub use heatmap::{ColourScale, Ramp, Scaling, metres_per_pixel, render_tile, sample, write_tiles};
 pub use tile::{
     EARTH_RADIUS_M, MAX_LATITUDE, MAX_ZOOM, TileId, lonlat_to_mercator, mercator_to_lonlat,
     tiles_touching,

@@ -1,0 +1,344 @@
+//! Heatmap tiles: density surfaces (computed in metres in the local
+//! projection) sampled at every pixel of Web Mercator tiles and coloured on
+//! one scale shared by all time bins.
+//!
+//! The radius of the kernel is therefore metres on the ground at every zoom:
+//! a pixel shows the density at its own location, never a splat sized in
+//! pixels.
+
+use std::path::Path;
+
+use image::{ImageBuffer, ImageFormat, Rgba, RgbaImage};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::kde::DensitySurface;
+use crate::output::write_atomic;
+use crate::projection::Projection;
+use crate::tile::{EARTH_RADIUS_M, TileId, mercator_to_lonlat};
+
+/// A colour ramp (perceptually uniform ramps from `colorous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ramp {
+    /// Viridis (default).
+    #[default]
+    Viridis,
+    /// Magma.
+    Magma,
+    /// Inferno.
+    Inferno,
+    /// Cividis (colour-vision-deficiency friendly).
+    Cividis,
+    /// ColorBrewer yellow–orange–red.
+    YlOrRd,
+}
+
+impl Ramp {
+    fn gradient(self) -> colorous::Gradient {
+        match self {
+            Ramp::Viridis => colorous::VIRIDIS,
+            Ramp::Magma => colorous::MAGMA,
+            Ramp::Inferno => colorous::INFERNO,
+            Ramp::Cividis => colorous::CIVIDIS,
+            Ramp::YlOrRd => colorous::YELLOW_ORANGE_RED,
+        }
+    }
+
+    /// The ramp's name (`viridis`, `magma`, `inferno`, `cividis`, `ylorrd`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ramp::Viridis => "viridis",
+            Ramp::Magma => "magma",
+            Ramp::Inferno => "inferno",
+            Ramp::Cividis => "cividis",
+            Ramp::YlOrRd => "ylorrd",
+        }
+    }
+}
+
+impl std::str::FromStr for Ramp {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "viridis" => Ok(Ramp::Viridis),
+            "magma" => Ok(Ramp::Magma),
+            "inferno" => Ok(Ramp::Inferno),
+            "cividis" => Ok(Ramp::Cividis),
+            "ylorrd" => Ok(Ramp::YlOrRd),
+            other => Err(Error::parameter(
+                "colour ramp",
+                format!("{other:?}: use viridis, magma, inferno, cividis or ylorrd"),
+            )),
+        }
+    }
+}
+
+/// How values map onto the ramp between the domain's ends.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Scaling {
+    /// Linear (default).
+    #[default]
+    Linear,
+    /// Logarithmic (the domain's lower end must be above 0).
+    Log,
+    /// By quantile breaks (ascending values; a value's position is the share
+    /// of breaks below it, interpolated between breaks).
+    Quantile(Vec<f64>),
+}
+
+/// One colour scale for every surface of a layer, so that bins compare by eye.
+///
+/// ```
+/// use byrum::{ColourScale, Ramp, Scaling};
+/// let s = ColourScale::new(Ramp::Viridis, (0.5, 10.0), Scaling::Linear)?;
+/// assert_eq!(s.colour(0.1)[3], 0); // below the domain: transparent
+/// assert_eq!(s.colour(10.0)[3], 255);
+/// assert_eq!(s.colour(50.0), s.colour(10.0)); // above: the top colour
+/// # Ok::<(), byrum::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColourScale {
+    /// The ramp.
+    pub ramp: Ramp,
+    /// The domain: values below the lower end are transparent, values above
+    /// the upper end get the top colour.
+    pub domain: (f64, f64),
+    /// The scaling.
+    pub scaling: Scaling,
+}
+
+impl ColourScale {
+    /// A scale over `domain`.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] for a domain that is not finite and increasing,
+    /// a log scale from 0 or below, or quantile breaks that are empty, not
+    /// finite or not ascending.
+    pub fn new(ramp: Ramp, domain: (f64, f64), scaling: Scaling) -> Result<Self> {
+        let (lo, hi) = domain;
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(Error::parameter(
+                "colour domain",
+                format!("{lo}..{hi}: must be finite with the lower end below the upper"),
+            ));
+        }
+        if scaling == Scaling::Log && lo <= 0.0 {
+            return Err(Error::parameter(
+                "colour domain",
+                format!("a log scale needs a lower end above 0, not {lo}"),
+            ));
+        }
+        if let Scaling::Quantile(b) = &scaling
+            && (b.is_empty()
+                || b.iter().any(|v| !v.is_finite())
+                || b.windows(2).any(|w| w[0] > w[1]))
+        {
+            return Err(Error::parameter(
+                "quantile breaks",
+                "must be finite, ascending and not empty",
+            ));
+        }
+        Ok(Self {
+            ramp,
+            domain,
+            scaling,
+        })
+    }
+
+    /// A domain shared by `surfaces`: from `threshold` (the share of the
+    /// maximum below which pixels are transparent, e.g. 0.02) to the maximum
+    /// over all of them, or to their pooled `quantile` of non-zero values when
+    /// given (e.g. 0.99, so a single extreme cell does not wash out the rest).
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] if every surface is zero, or the threshold or
+    /// quantile is not in (0, 1).
+    pub fn shared_domain(
+        surfaces: &[&DensitySurface],
+        threshold: f64,
+        quantile: Option<f64>,
+    ) -> Result<(f64, f64)> {
+        if !(threshold > 0.0 && threshold < 1.0) || quantile.is_some_and(|q| !(q > 0.0 && q <= 1.0))
+        {
+            return Err(Error::parameter(
+                "colour domain",
+                "the threshold must lie in (0, 1) and the quantile in (0, 1]",
+            ));
+        }
+        let top = match quantile {
+            None => surfaces.iter().map(|s| s.max()).fold(0.0, f64::max),
+            Some(q) => {
+                let mut v: Vec<f64> = surfaces
+                    .iter()
+                    .flat_map(|s| s.values.iter().copied().filter(|&x| x > 0.0))
+                    .collect();
+                if v.is_empty() {
+                    0.0
+                } else {
+                    let k = ((v.len() - 1) as f64 * q).round() as usize;
+                    *v.select_nth_unstable_by(k, f64::total_cmp).1
+                }
+            }
+        };
+        if top <= 0.0 {
+            return Err(Error::parameter(
+                "colour domain",
+                "every density surface is zero: there is nothing to draw",
+            ));
+        }
+        Ok((threshold * top, top))
+    }
+
+    /// The colour of a value (transparent below the domain).
+    #[must_use]
+    pub fn colour(&self, v: f64) -> [u8; 4] {
+        let (lo, hi) = self.domain;
+        if v.is_nan() || v < lo {
+            return [0, 0, 0, 0];
+        }
+        let t = match &self.scaling {
+            Scaling::Linear => (v - lo) / (hi - lo),
+            Scaling::Log => (v.ln() - lo.ln()) / (hi.ln() - lo.ln()),
+            Scaling::Quantile(b) => {
+                let k = b.partition_point(|&x| x <= v);
+                if k == 0 {
+                    0.0
+                } else if k == b.len() {
+                    1.0
+                } else {
+                    let (a, c) = (b[k - 1], b[k]);
+                    let f = if c > a { (v - a) / (c - a) } else { 0.0 };
+                    ((k - 1) as f64 + f) / (b.len() - 1).max(1) as f64
+                }
+            }
+        };
+        let c = self.ramp.gradient().eval_continuous(t.clamp(0.0, 1.0));
+        [c.r, c.g, c.b, 255]
+    }
+}
+
+/// The density at a point (projected metres), interpolated bilinearly
+/// between cell centres; 0 outside the grid.
+#[must_use]
+pub fn sample(surface: &DensitySurface, x: f64, y: f64) -> f64 {
+    let g = &surface.grid;
+    let fx = (x - g.x0) / g.dx - 0.5;
+    let fy = (y - g.y0) / g.dy - 0.5;
+    if !(fx > -1.0 && fy > -1.0 && fx < g.nx as f64 && fy < g.ny as f64) {
+        return 0.0;
+    }
+    let (c0, r0) = (fx.floor(), fy.floor());
+    let (tx, ty) = (fx - c0, fy - r0);
+    let at = |c: f64, r: f64| {
+        if c < 0.0 || r < 0.0 || c >= g.nx as f64 || r >= g.ny as f64 {
+            0.0
+        } else {
+            surface.values[r as usize * g.nx + c as usize]
+        }
+    };
+    (1.0 - ty) * ((1.0 - tx) * at(c0, r0) + tx * at(c0 + 1.0, r0))
+        + ty * ((1.0 - tx) * at(c0, r0 + 1.0) + tx * at(c0 + 1.0, r0 + 1.0))
+}
+
+/// The projected position (metres) of every pixel centre of a tile, row by
+/// row from the north-west: the same for every surface drawn on that tile.
+///
+/// # Errors
+/// [`Error::Parameter`] for a size of 0; [`Error::Projection`] if a pixel
+/// cannot be projected.
+fn pixel_positions(tile: TileId, size: u32, projection: &Projection) -> Result<Vec<(f64, f64)>> {
+    if size == 0 {
+        return Err(Error::parameter("tile size", "must be at least 1 pixel"));
+    }
+    let (left, _, right, top) = tile.bounds_mercator();
+    let px = (right - left) / f64::from(size);
+    let mut out = Vec::with_capacity((size * size) as usize);
+    for row in 0..size {
+        let my = top - (f64::from(row) + 0.5) * px;
+        for col in 0..size {
+            let mx = left + (f64::from(col) + 0.5) * px;
+            let (lon, lat) = mercator_to_lonlat(mx, my);
+            out.push(projection.forward(lon, lat)?);
+        }
+    }
+    Ok(out)
+}
+
+fn paint(surface: &DensitySurface, scale: &ColourScale, at: &[(f64, f64)], size: u32) -> RgbaImage {
+    let mut img: RgbaImage = ImageBuffer::new(size, size);
+    for (pixel, &(x, y)) in img.pixels_mut().zip(at) {
+        *pixel = Rgba(scale.colour(sample(surface, x, y)));
+    }
+    img
+}
+
+/// One tile of `size × size` pixels: each pixel centre is taken to the
+/// surface's projection and the density there is coloured.
+///
+/// # Errors
+/// [`Error::Parameter`] for a size of 0; [`Error::Projection`] if a pixel
+/// cannot be projected.
+pub fn render_tile(
+    surface: &DensitySurface,
+    scale: &ColourScale,
+    tile: TileId,
+    size: u32,
+    projection: &Projection,
+) -> Result<RgbaImage> {
+    let at = pixel_positions(tile, size, projection)?;
+    Ok(paint(surface, scale, &at, size))
+}
+
+/// Renders `tiles` of every surface in parallel and writes them as
+/// `<dir>/<name>/{z}/{x}/{y}.png` (atomic writes; the same input gives the
+/// same bytes). Each tile's pixels are projected once for all surfaces.
+/// Tiles with no visible pixel are skipped. Returns the number of files
+/// written per surface.
+///
+/// # Errors
+/// As [`render_tile`], and [`Error::Io`] if a file cannot be written.
+pub fn write_tiles(
+    surfaces: &[(&str, &DensitySurface)],
+    scale: &ColourScale,
+    tiles: &[TileId],
+    size: u32,
+    projection: &Projection,
+    dir: &Path,
+) -> Result<Vec<usize>> {
+    let per_tile = tiles
+        .par_iter()
+        .map(|&t| -> Result<Vec<bool>> {
+            let at = pixel_positions(t, size, projection)?;
+            surfaces
+                .iter()
+                .map(|(name, s)| {
+                    let img = paint(s, scale, &at, size);
+                    if img.pixels().all(|p| p[3] == 0) {
+                        return Ok(false);
+                    }
+                    let mut bytes = Vec::new();
+                    img.write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
+                        .map_err(|e| Error::parameter("PNG", e.to_string()))?;
+                    let path = dir
+                        .join(name)
+                        .join(t.z.to_string())
+                        .join(t.x.to_string())
+                        .join(format!("{}.png", t.y));
+                    write_atomic(&path, &bytes)?;
+                    Ok(true)
+                })
+                .collect()
+        })
+        .collect::<Result<Vec<Vec<bool>>>>()?;
+    Ok((0..surfaces.len())
+        .map(|k| per_tile.iter().filter(|w| w[k]).count())
+        .collect())
+}
+
+/// Ground metres per pixel at a latitude and zoom (Web Mercator), for scale bars.
+#[must_use]
+pub fn metres_per_pixel(lat: f64, zoom: u8, size: u32) -> f64 {
+    2.0 * std::f64::consts::PI * EARTH_RADIUS_M * lat.to_radians().cos()
+        / ((1u64 << zoom) as f64 * f64::from(size))
+}
