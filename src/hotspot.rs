@@ -119,26 +119,18 @@ impl H3HotSpots {
         gistar: &GiStar,
         projection: &Projection,
     ) -> Result<Self> {
-        let keep: Vec<usize> = (0..counts.cells.len())
+        let cells: Vec<CellIndex> = (0..counts.cells.len())
             .filter(|&i| counts.in_area[i])
+            .map(|i| counts.cells[i])
             .collect();
-        if keep.is_empty() {
+        if cells.is_empty() {
             return Err(Error::parameter(
                 "hot-spot cells",
                 "no H3 cell of the study area: is the area smaller than one cell?",
             ));
         }
-        let excluded_incidents = (0..counts.cells.len())
-            .filter(|&i| !counts.in_area[i])
-            .map(|i| counts.counts[i])
-            .sum();
-        let cells: Vec<CellIndex> = keep.iter().map(|&i| counts.cells[i]).collect();
         let nb = counts.bins();
-        let total: Vec<u64> = keep.iter().map(|&i| counts.counts[i]).collect();
-        let bin_counts: Vec<u64> = keep
-            .iter()
-            .flat_map(|&i| (0..nb).map(move |b| counts.count(i, b)))
-            .collect();
+        let (total, bin_counts, excluded_incidents) = on_cells(counts, &cells);
         let weights = SpatialWeights::h3_kring(&cells, k, decay, projection)?;
         let (overall, per_bin) = gistar_total_and_bins(gistar, &total, &bin_counts, nb, &weights)?;
         Ok(Self {

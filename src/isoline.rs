@@ -141,17 +141,10 @@ pub fn isoline_layer(
     levels: &[f64],
     projection: &Projection,
 ) -> Result<Layer> {
-    let mut layer = Layer::new("kde_isolines");
-    record(&mut layer, surface);
-    layer.param("levels", levels.to_vec());
-    for (level, g) in isolines(surface, levels)? {
-        if g.0.is_empty() {
-            continue;
-        }
-        let g = projection.inverse_geometry(&g)?;
-        layer.push(Geometry::MultiLineString(g), props(level, surface));
-    }
-    Ok(layer)
+    let lines = isolines(surface, levels)?
+        .into_iter()
+        .map(|(level, g)| (level, Geometry::MultiLineString(g)));
+    contour_layer("kde_isolines", surface, levels, lines, projection)
 }
 
 /// A layer `kde_isoareas`: for each level, the MultiPolygon where the density
@@ -165,15 +158,33 @@ pub fn isoarea_layer(
     levels: &[f64],
     projection: &Projection,
 ) -> Result<Layer> {
-    let mut layer = Layer::new("kde_isoareas");
+    let areas = isoareas(surface, levels)?
+        .into_iter()
+        .map(|(level, g)| (level, Geometry::MultiPolygon(g)));
+    contour_layer("kde_isoareas", surface, levels, areas, projection)
+}
+
+/// A layer of contour geometries (projected metres) per level, unprojected
+/// to WGS84, with the surface's parameters; empty geometries are skipped.
+fn contour_layer(
+    name: &str,
+    surface: &DensitySurface,
+    levels: &[f64],
+    contours: impl Iterator<Item = (f64, Geometry)>,
+    projection: &Projection,
+) -> Result<Layer> {
+    let mut layer = Layer::new(name);
     record(&mut layer, surface);
     layer.param("levels", levels.to_vec());
-    for (level, g) in isoareas(surface, levels)? {
-        if g.0.is_empty() {
-            continue;
+    for (level, g) in contours {
+        let empty = match &g {
+            Geometry::MultiLineString(m) => m.0.is_empty(),
+            Geometry::MultiPolygon(m) => m.0.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            layer.push(projection.inverse_geometry(&g)?, props(level, surface));
         }
-        let g = projection.inverse_geometry(&g)?;
-        layer.push(Geometry::MultiPolygon(g), props(level, surface));
     }
     Ok(layer)
 }

@@ -61,6 +61,17 @@ fn dataset() -> byrum::Dataset {
 }
 
 fn counts(ds: &byrum::Dataset, res: u8) -> (H3Counts, Vec<h3o::CellIndex>, Vec<h3o::CellIndex>) {
+    counts_in(ds, res, &ds.period)
+}
+
+/// Counts per H3 cell and weekday/weekend of the incidents in `period`, on
+/// the study area's cells, with the period's exposure; also every incident's
+/// cell and the analysed cells.
+fn counts_in(
+    ds: &byrum::Dataset,
+    res: u8,
+    period: &Period,
+) -> (H3Counts, Vec<h3o::CellIndex>, Vec<h3o::CellIndex>) {
     let res = h3_resolution(res).unwrap();
     let inc = &ds.incidents;
     let cells = h3_cells(&inc.lon, &inc.lat, res).unwrap();
@@ -68,14 +79,16 @@ fn counts(ds: &byrum::Dataset, res: u8) -> (H3Counts, Vec<h3o::CellIndex>, Vec<h
     let binning = TimeBinning::default();
     let spec = BinSpec::of(&[Dimension::DayType]);
     let bins = binning.assign(&spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
-    let exposure = binning.exposure(&spec, &ds.period, ds.zone, ds.centre());
+    let pick: Vec<usize> = (0..inc.len())
+        .filter(|&i| period.contains(inc.utc[i]))
+        .collect();
     let c = H3Counts::compute(
         res,
-        &cells,
-        &bins,
+        &pick.iter().map(|&i| cells[i]).collect::<Vec<_>>(),
+        &pick.iter().map(|&i| bins[i]).collect::<Vec<_>>(),
         None,
         binning.labels(&spec),
-        exposure,
+        binning.exposure(&spec, period, ds.zone, ds.centre()),
         Some(&area),
     )
     .unwrap();
@@ -199,30 +212,11 @@ fn emerging_hot_spots_see_the_growing_cluster() {
 #[test]
 fn change_compares_rates_per_hour_of_each_period() {
     let ds = dataset();
-    let res = h3_resolution(9).unwrap();
-    let inc = &ds.incidents;
-    let cells = h3_cells(&inc.lon, &inc.lat, res).unwrap();
-    let area = analysis_cells(&cells, ds.study_area.as_ref().map(StudyArea::polygon), res).unwrap();
-    let binning = TimeBinning::default();
-    let spec = BinSpec::of(&[Dimension::DayType]);
-    let bins = binning.assign(&spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
     let date = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     let a = Period::local_dates(ds.zone, date("2023-01-01"), date("2023-06-30")).unwrap();
     let b = Period::local_dates(ds.zone, date("2023-07-01"), date("2023-12-31")).unwrap();
-    let group = |p: &Period| {
-        let pick: Vec<usize> = (0..inc.len()).filter(|&i| p.contains(inc.utc[i])).collect();
-        H3Counts::compute(
-            res,
-            &pick.iter().map(|&i| cells[i]).collect::<Vec<_>>(),
-            &pick.iter().map(|&i| bins[i]).collect::<Vec<_>>(),
-            None,
-            binning.labels(&spec),
-            binning.exposure(&spec, p, ds.zone, ds.centre()),
-            Some(&area),
-        )
-        .unwrap()
-    };
-    let (ga, gb) = (group(&a), group(&b));
+    let (ga, _, area) = counts_in(&ds, 9, &a);
+    let (gb, _, _) = counts_in(&ds, 9, &b);
     let ch = H3Change::compute(&ga, &gb, &area, ("H1".into(), "H2".into()), 0.95).unwrap();
     let top = (0..area.len())
         .max_by_key(|&c| ch.total[c].count_a + ch.total[c].count_b)
