@@ -15,11 +15,11 @@ use std::time::Duration;
 use byrum::{
     Ambiguity, Bandwidth, BinSpec, ColourScale, ColumnMap, Crs, DatasetBuilder, Decay,
     DensitySurface, Dimension, DuplicateRecords, EmergingHotSpots, GiStar, H3Change, H3Counts,
-    H3Emerging, H3HotSpots, HourBuckets, IncidentReader, Kde, Kernel, Layer, MetricGrid, Period,
-    PeriodLength, Periods, Ramp, Scaling, SpatialIndex, SquareHotSpots, SquareNeighbours,
-    StudyArea, TimeBinning, Units, analysis_cells, h3_cells, h3_layer, h3_resolution,
-    isoline_layer, parse_zone, place_bin_table, read, tiles_touching, write_atomic, write_csv,
-    write_tiles,
+    H3Emerging, H3HotSpots, HeatmapTiles, HourBuckets, IncidentReader, Kde, Kernel, Layer,
+    MetricGrid, Period, PeriodLength, Periods, Ramp, Scaling, SpatialIndex, SquareHotSpots,
+    SquareNeighbours, StudyArea, TimeBinning, Units, analysis_cells, h3_cells, h3_layer,
+    h3_resolution, isoline_layer, parse_zone, place_bin_table, read, tiles_touching, write_atomic,
+    write_csv,
 };
 use clap::Parser;
 use geo::{BoundingRect, ConvexHull};
@@ -648,14 +648,25 @@ fn run(args: &Args) -> byrum::Result<()> {
             .collect();
         let refs: Vec<(&str, &DensitySurface)> =
             named.iter().map(|(n, s)| (n.as_str(), *s)).collect();
-        let counts = write_tiles(
-            &refs,
-            &scale,
-            &tiles,
-            args.tile_size,
-            &ds.projection,
-            &args.out.join("tiles"),
-        )?;
+        let bar = ProgressBar::new(tiles.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {bar:30} {pos}/{len} tiles ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message("heatmap tiles");
+        let written = HeatmapTiles::new(&scale, &ds.projection)
+            .size(args.tile_size)
+            .mbtiles(true)
+            .pmtiles(true)
+            .description(
+                "Kernel density of incidents per km² per hour of exposure in the time bin; one colour scale for all bins (legend.json)",
+            )
+            .attribution("byrum")
+            .write(&refs, &tiles, &args.out.join("tiles"), |n| {
+                bar.set_position(n as u64);
+            })?;
+        bar.finish_and_clear();
+        let counts: Vec<usize> = written.iter().map(|w| w.tiles).collect();
         let legend = serde_json::json!({
             "unit": "incidents per km² per hour of exposure",
             "ramp": ramp.as_str(),

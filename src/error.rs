@@ -49,6 +49,14 @@ pub enum Error {
     /// An error reported by polars while reading or writing a table.
     #[error("table error: {0}")]
     Polars(#[from] polars::error::PolarsError),
+    /// A tile archive (MBTiles or PMTiles) could not be written.
+    #[error("cannot write tile archive {}: {reason}", path.display())]
+    TileArchive {
+        /// The archive.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// JSON could not be written.
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),

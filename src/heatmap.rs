@@ -6,7 +6,7 @@
 //! a pixel shows the density at its own location, never a splat sized in
 //! pixels.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use image::{ImageBuffer, ImageFormat, Rgba, RgbaImage};
 use rayon::prelude::*;
@@ -16,6 +16,7 @@ use crate::kde::DensitySurface;
 use crate::output::write_atomic;
 use crate::projection::Projection;
 use crate::tile::{EARTH_RADIUS_M, TileId, mercator_to_lonlat};
+use crate::tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order};
 
 /// A colour ramp (perceptually uniform ramps from `colorous`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -193,9 +194,35 @@ impl ColourScale {
     /// The colour of a value (transparent below the domain).
     #[must_use]
     pub fn colour(&self, v: f64) -> [u8; 4] {
+        match self.position(v) {
+            None => [0, 0, 0, 0],
+            Some(t) => self.colour_at(t),
+        }
+    }
+
+    /// The ramp's colour at position `t` in [0, 1] (clamped).
+    #[must_use]
+    pub fn colour_at(&self, t: f64) -> [u8; 4] {
+        let c = self.ramp.gradient().eval_continuous(t.clamp(0.0, 1.0));
+        [c.r, c.g, c.b, 255]
+    }
+
+    /// Where a value falls on the ramp, in [0, 1]; `None` below the domain
+    /// (drawn transparent) or for NaN.
+    ///
+    /// ```
+    /// use byrum::{ColourScale, Ramp, Scaling};
+    /// let s = ColourScale::new(Ramp::Viridis, (1.0, 100.0), Scaling::Log)?;
+    /// assert!((s.position(10.0).unwrap() - 0.5).abs() < 1e-12);
+    /// assert!((s.value_at(0.5) - 10.0).abs() < 1e-9);
+    /// assert_eq!(s.position(0.5), None);
+    /// # Ok::<(), byrum::Error>(())
+    /// ```
+    #[must_use]
+    pub fn position(&self, v: f64) -> Option<f64> {
         let (lo, hi) = self.domain;
         if v.is_nan() || v < lo {
-            return [0, 0, 0, 0];
+            return None;
         }
         let t = match &self.scaling {
             Scaling::Linear => (v - lo) / (hi - lo),
@@ -213,8 +240,27 @@ impl ColourScale {
                 }
             }
         };
-        let c = self.ramp.gradient().eval_continuous(t.clamp(0.0, 1.0));
-        [c.r, c.g, c.b, 255]
+        Some(t.clamp(0.0, 1.0))
+    }
+
+    /// The value at position `t` in [0, 1] of the ramp (the inverse of
+    /// [`ColourScale::position`]), for legend ticks.
+    #[must_use]
+    pub fn value_at(&self, t: f64) -> f64 {
+        let t = t.clamp(0.0, 1.0);
+        let (lo, hi) = self.domain;
+        match &self.scaling {
+            Scaling::Linear => lo + t * (hi - lo),
+            Scaling::Log => (lo.ln() + t * (hi.ln() - lo.ln())).exp(),
+            Scaling::Quantile(b) => {
+                if b.len() == 1 {
+                    return b[0];
+                }
+                let f = t * (b.len() - 1) as f64;
+                let k = (f.floor() as usize).min(b.len() - 2);
+                b[k] + (f - k as f64) * (b[k + 1] - b[k])
+            }
+        }
     }
 }
 
@@ -290,50 +336,255 @@ pub fn render_tile(
     Ok(paint(surface, scale, &at, size))
 }
 
-/// Renders `tiles` of every surface in parallel and writes them as
-/// `<dir>/<name>/{z}/{x}/{y}.png` (atomic writes; the same input gives the
-/// same bytes). Each tile's pixels are projected once for all surfaces.
-/// Tiles with no visible pixel are skipped. Returns the number of files
-/// written per surface.
+/// Where each tile set of a [`HeatmapTiles`] run went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TileSetSummary {
+    /// The surface's name (its time bin, or `all`).
+    pub name: String,
+    /// Tiles with at least one visible pixel (the others are not written).
+    pub tiles: usize,
+    /// `<dir>/<name>/` with `{z}/{x}/{y}.png`, if written.
+    pub xyz: Option<PathBuf>,
+    /// `<dir>/<name>.mbtiles`, if written.
+    pub mbtiles: Option<PathBuf>,
+    /// `<dir>/<name>.pmtiles`, if written.
+    pub pmtiles: Option<PathBuf>,
+}
+
+/// Writes heatmap tile pyramids of several surfaces (usually one per time
+/// bin) on one colour scale: XYZ PNG folders, MBTiles 1.3 and PMTiles v3.
 ///
-/// # Errors
-/// As [`render_tile`], and [`Error::Io`] if a file cannot be written.
-pub fn write_tiles(
-    surfaces: &[(&str, &DensitySurface)],
-    scale: &ColourScale,
-    tiles: &[TileId],
+/// Tiles are rendered in parallel in batches in PMTiles (Hilbert) order; each
+/// tile's pixels are projected once for all surfaces. Tiles with no visible
+/// pixel are not written. Every file is written under a temporary name and
+/// renamed; the same input gives the same bytes.
+///
+/// ```
+/// use byrum::*;
+/// # let dir = std::env::temp_dir().join("byrum-doc-heatmap-tiles");
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let proj = Projection::for_point(9.92, 57.05)?;
+/// let (x, y) = proj.forward(9.9187, 57.0488)?;
+/// let grid = MetricGrid::covering((x - 500.0, y - 500.0, x + 500.0, y + 500.0), 10.0)?;
+/// let surface = Kde::new().bandwidth(Bandwidth::Fixed(100.0)).compute(&grid, &[x], &[y], None)?;
+/// let scale = ColourScale::new(Ramp::Viridis, (0.02 * surface.max(), surface.max()), Scaling::Linear)?;
+/// let tiles = [TileId::containing(9.9187, 57.0488, 15)?];
+/// let written = HeatmapTiles::new(&scale, &proj)
+///     .mbtiles(true)
+///     .write(&[("all", &surface)], &tiles, &dir, |_| {})?;
+/// assert_eq!(written[0].tiles, 1);
+/// assert!(dir.join("all/15").is_dir() && dir.join("all.mbtiles").is_file());
+/// # Ok::<(), byrum::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct HeatmapTiles<'a> {
+    scale: &'a ColourScale,
+    projection: &'a Projection,
     size: u32,
-    projection: &Projection,
-    dir: &Path,
-) -> Result<Vec<usize>> {
-    let per_tile = tiles
-        .par_iter()
-        .map(|&t| -> Result<Vec<bool>> {
-            let at = pixel_positions(t, size, projection)?;
-            surfaces
-                .iter()
-                .map(|(name, s)| {
-                    let img = paint(s, scale, &at, size);
-                    if img.pixels().all(|p| p[3] == 0) {
-                        return Ok(false);
+    xyz: bool,
+    mbtiles: bool,
+    pmtiles: bool,
+    description: String,
+    attribution: String,
+    batch: usize,
+}
+
+impl<'a> HeatmapTiles<'a> {
+    /// Tiles of 256 pixels coloured by `scale`, surfaces in `projection`;
+    /// XYZ folders only until [`mbtiles`](Self::mbtiles) or
+    /// [`pmtiles`](Self::pmtiles) are asked for.
+    #[must_use]
+    pub fn new(scale: &'a ColourScale, projection: &'a Projection) -> Self {
+        Self {
+            scale,
+            projection,
+            size: 256,
+            xyz: true,
+            mbtiles: false,
+            pmtiles: false,
+            description: String::new(),
+            attribution: String::new(),
+            batch: 256,
+        }
+    }
+
+    /// Tile size in pixels (256 or 512 usually).
+    #[must_use]
+    pub fn size(mut self, pixels: u32) -> Self {
+        self.size = pixels;
+        self
+    }
+
+    /// Whether to write `<dir>/<name>/{z}/{x}/{y}.png` (default yes).
+    #[must_use]
+    pub fn xyz(mut self, on: bool) -> Self {
+        self.xyz = on;
+        self
+    }
+
+    /// Whether to write `<dir>/<name>.mbtiles` (default no).
+    #[must_use]
+    pub fn mbtiles(mut self, on: bool) -> Self {
+        self.mbtiles = on;
+        self
+    }
+
+    /// Whether to write `<dir>/<name>.pmtiles` (default no).
+    #[must_use]
+    pub fn pmtiles(mut self, on: bool) -> Self {
+        self.pmtiles = on;
+        self
+    }
+
+    /// The archives' description (what the colours mean).
+    #[must_use]
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = text.into();
+        self
+    }
+
+    /// The archives' attribution.
+    #[must_use]
+    pub fn attribution(mut self, text: impl Into<String>) -> Self {
+        self.attribution = text.into();
+        self
+    }
+
+    /// Renders and writes `tiles` of every named surface into `dir`, calling
+    /// `progress` with the number of tiles finished after each batch.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] for a tile size of 0, a name that is not a plain
+    /// file name, or no tiles; [`Error::Projection`] if a pixel cannot be
+    /// projected; [`Error::Io`] or [`Error::TileArchive`] if a file cannot be
+    /// written.
+    pub fn write(
+        &self,
+        surfaces: &[(&str, &DensitySurface)],
+        tiles: &[TileId],
+        dir: &Path,
+        progress: impl Fn(usize) + Sync,
+    ) -> Result<Vec<TileSetSummary>> {
+        if self.size == 0 {
+            return Err(Error::parameter("tile size", "must be at least 1 pixel"));
+        }
+        for (name, _) in surfaces {
+            if name.is_empty()
+                || name.starts_with('.')
+                || name.contains(['/', '\\', ':'])
+                || name.chars().any(char::is_control)
+            {
+                return Err(Error::parameter(
+                    "tile set name",
+                    format!("{name:?} is not a plain file name"),
+                ));
+            }
+        }
+        let mut order = tiles.to_vec();
+        order.sort_by_key(|&t| (pmtiles_order(t), t));
+        order.dedup();
+        let mut archives = Vec::with_capacity(surfaces.len());
+        for (name, _) in surfaces {
+            let mut info = TileSetInfo::covering(format!("byrum density {name}"), &order)?;
+            info.description.clone_from(&self.description);
+            info.attribution.clone_from(&self.attribution);
+            let mb = if self.mbtiles {
+                Some(MbTilesWriter::create(
+                    &dir.join(format!("{name}.mbtiles")),
+                    &info,
+                )?)
+            } else {
+                None
+            };
+            let pm = if self.pmtiles {
+                Some(PmTilesWriter::create(
+                    &dir.join(format!("{name}.pmtiles")),
+                    &info,
+                )?)
+            } else {
+                None
+            };
+            archives.push((mb, pm));
+        }
+        let mut counts = vec![0usize; surfaces.len()];
+        let mut finished = 0;
+        for batch in order.chunks(self.batch.max(1)) {
+            let rendered = batch
+                .par_iter()
+                .map(|&t| self.render_all(surfaces, t, dir))
+                .collect::<Result<Vec<Vec<Option<Vec<u8>>>>>>()?;
+            for (&t, pngs) in batch.iter().zip(&rendered) {
+                for (k, png) in pngs.iter().enumerate() {
+                    let Some(png) = png else { continue };
+                    counts[k] += 1;
+                    let (mb, pm) = &mut archives[k];
+                    if let Some(mb) = mb {
+                        mb.add(t, png)?;
                     }
-                    let mut bytes = Vec::new();
-                    img.write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
-                        .map_err(|e| Error::parameter("PNG", e.to_string()))?;
+                    if let Some(pm) = pm {
+                        pm.add(t, png)?;
+                    }
+                }
+            }
+            finished += batch.len();
+            progress(finished);
+        }
+        let mut out = Vec::with_capacity(surfaces.len());
+        for (((name, _), (mb, pm)), n) in surfaces.iter().zip(archives).zip(counts) {
+            out.push(TileSetSummary {
+                name: (*name).to_owned(),
+                tiles: n,
+                xyz: self.xyz.then(|| dir.join(name)),
+                mbtiles: mb
+                    .map(MbTilesWriter::finish)
+                    .transpose()?
+                    .map(|_| dir.join(format!("{name}.mbtiles"))),
+                pmtiles: pm
+                    .map(PmTilesWriter::finish)
+                    .transpose()?
+                    .map(|_| dir.join(format!("{name}.pmtiles"))),
+            });
+        }
+        Ok(out)
+    }
+
+    /// One tile of every surface as PNG bytes (`None` where nothing shows);
+    /// XYZ files are written here, in parallel.
+    fn render_all(
+        &self,
+        surfaces: &[(&str, &DensitySurface)],
+        t: TileId,
+        dir: &Path,
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        let at = pixel_positions(t, self.size, self.projection)?;
+        surfaces
+            .iter()
+            .map(|(name, s)| {
+                let img = paint(s, self.scale, &at, self.size);
+                if img.pixels().all(|p| p[3] == 0) {
+                    return Ok(None);
+                }
+                let png = encode_png(&img)?;
+                if self.xyz {
                     let path = dir
                         .join(name)
                         .join(t.z.to_string())
                         .join(t.x.to_string())
                         .join(format!("{}.png", t.y));
-                    write_atomic(&path, &bytes)?;
-                    Ok(true)
-                })
-                .collect()
-        })
-        .collect::<Result<Vec<Vec<bool>>>>()?;
-    Ok((0..surfaces.len())
-        .map(|k| per_tile.iter().filter(|w| w[k]).count())
-        .collect())
+                    write_atomic(&path, &png)?;
+                }
+                Ok(Some(png))
+            })
+            .collect()
+    }
+}
+
+/// PNG bytes of an image.
+pub(crate) fn encode_png(img: &RgbaImage) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
+        .map_err(|e| Error::parameter("PNG", e.to_string()))?;
+    Ok(bytes)
 }
 
 /// Ground metres per pixel at a latitude and zoom (Web Mercator), for scale bars.

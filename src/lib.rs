@@ -80,6 +80,7 @@ mod stats;
 mod study_area;
 mod table;
 mod tile;
+mod tile_archive;
 mod time;
 mod trend;
 mod weights;
@@ -130,8 +131,11 @@ pub use emerging::{
 pub use trend::{MannKendall, SenSlope, Trend, mann_kendall, sen_slope};
 
 // issue 4, tiles:
-pub use heatmap::{ColourScale, Ramp, Scaling, metres_per_pixel, render_tile, sample, write_tiles};
+pub use heatmap::{
+    ColourScale, HeatmapTiles, Ramp, Scaling, TileSetSummary, metres_per_pixel, render_tile, sample,
+};
 pub use tile::{
     EARTH_RADIUS_M, MAX_LATITUDE, MAX_ZOOM, TileId, lonlat_to_mercator, mercator_to_lonlat,
     tiles_touching,
 };
+pub use tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order};

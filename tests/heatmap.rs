@@ -3,8 +3,8 @@
 //! deterministic PNGs.
 
 use byrum::{
-    Bandwidth, ColourScale, Kde, Kernel, MetricGrid, Projection, Ramp, Scaling, StudyArea, TileId,
-    metres_per_pixel, render_tile, sample, tiles_touching, write_tiles,
+    Bandwidth, ColourScale, HeatmapTiles, Kde, Kernel, MetricGrid, Projection, Ramp, Scaling,
+    StudyArea, TileId, TileSetSummary, metres_per_pixel, render_tile, sample, tiles_touching,
 };
 
 fn surface() -> (byrum::DensitySurface, Projection, (f64, f64)) {
@@ -52,17 +52,33 @@ fn pixels_show_the_density_at_their_own_ground_position() {
     }
 }
 
-#[test]
-fn tiles_are_written_once_each_and_identically_twice() {
+fn write_all_formats(dir: &std::path::Path) -> (Vec<TileSetSummary>, Vec<TileId>) {
     let (s, p, _) = surface();
     let scale = ColourScale::new(Ramp::Magma, (0.02 * s.max(), s.max()), Scaling::Linear).unwrap();
     let area = StudyArea::from_bbox(9.90, 57.04, 9.94, 57.06).unwrap();
     let tiles = tiles_touching(area.polygon(), 13..=15).unwrap();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let out = HeatmapTiles::new(&scale, &p)
+        .mbtiles(true)
+        .pmtiles(true)
+        .description("test")
+        .write(&[("all", &s), ("same", &s)], &tiles, dir, |n| {
+            done.store(n, std::sync::atomic::Ordering::Relaxed);
+        })
+        .unwrap();
+    assert_eq!(done.into_inner(), tiles.len());
+    (out, tiles)
+}
+
+#[test]
+fn tiles_are_written_once_each_and_identically_twice() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    let n = write_tiles(&[("all", &s)], &scale, &tiles, 256, &p, a.path()).unwrap()[0];
+    let (written, tiles) = write_all_formats(a.path());
+    write_all_formats(b.path());
+    let n = written[0].tiles;
     assert!(n > 0 && n <= tiles.len());
-    write_tiles(&[("all", &s)], &scale, &tiles, 256, &p, b.path()).unwrap();
+    assert_eq!(written[1].tiles, n);
     let mut count = 0;
     for t in &tiles {
         let rel = format!("all/{}/{}/{}.png", t.z, t.x, t.y);
@@ -81,6 +97,101 @@ fn tiles_are_written_once_each_and_identically_twice() {
         }
     }
     assert_eq!(count, n);
+    for archive in ["all.mbtiles", "all.pmtiles"] {
+        assert_eq!(
+            std::fs::read(a.path().join(archive)).unwrap(),
+            std::fs::read(b.path().join(archive)).unwrap(),
+            "{archive} differs between runs"
+        );
+    }
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(a.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn mbtiles_has_complete_metadata_and_tms_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (written, tiles) = write_all_formats(dir.path());
+    let db = rusqlite::Connection::open(written[0].mbtiles.as_ref().unwrap()).unwrap();
+    let meta: std::collections::HashMap<String, String> = db
+        .prepare("SELECT name, value FROM metadata")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for key in [
+        "name",
+        "format",
+        "bounds",
+        "center",
+        "minzoom",
+        "maxzoom",
+        "description",
+        "attribution",
+    ] {
+        assert!(meta.contains_key(key), "metadata lacks {key}");
+    }
+    assert_eq!(meta["format"], "png");
+    assert_eq!(
+        (meta["minzoom"].as_str(), meta["maxzoom"].as_str()),
+        ("13", "15")
+    );
+    let b: Vec<f64> = meta["bounds"]
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(
+        b[0] <= 9.90 && b[1] <= 57.04 && b[2] >= 9.94 && b[3] >= 57.06,
+        "{b:?}"
+    );
+    let n: i64 = db
+        .query_row("SELECT count(*) FROM tiles", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n as usize, written[0].tiles);
+    // Every stored row is the TMS flip of an XYZ tile written to the folder, with the same bytes.
+    let mut stmt = db
+        .prepare("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, u8>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, u32>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        let (z, x, tms, data) = row.unwrap();
+        let y = (1u32 << z) - 1 - tms;
+        assert!(tiles.contains(&TileId::new(z, x, y).unwrap()));
+        let png = std::fs::read(dir.path().join(format!("all/{z}/{x}/{y}.png"))).unwrap();
+        assert_eq!(png, data, "{z}/{x}/{y}");
+    }
+}
+
+#[test]
+fn pmtiles_header_is_v3_with_the_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let (written, _) = write_all_formats(dir.path());
+    let bytes = std::fs::read(written[0].pmtiles.as_ref().unwrap()).unwrap();
+    assert_eq!(&bytes[..7], b"PMTiles");
+    assert_eq!(bytes[7], 3);
+    let header = pmtiles::Header::try_from_bytes(bytes[..127].to_vec().into()).unwrap();
+    assert_eq!(
+        header.n_addressed_tiles().map(|n| n.get() as usize),
+        Some(written[0].tiles)
+    );
+    assert!(header.clustered());
+    assert_eq!((header.min_zoom, header.max_zoom), (13, 15));
+    assert_eq!(header.tile_type, pmtiles::TileType::Png);
 }
 
 #[test]
