@@ -100,14 +100,15 @@ pub enum Scaling {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColourScale {
-    /// The ramp.
-    pub ramp: Ramp,
-    /// The domain: values below the lower end are transparent, values above
-    /// the upper end get the top colour.
-    pub domain: (f64, f64),
-    /// The scaling.
-    pub scaling: Scaling,
+    ramp: Ramp,
+    domain: (f64, f64),
+    scaling: Scaling,
+    /// The ramp sampled at [`LUT_SIZE`] evenly spaced positions.
+    lut: Vec<[u8; 4]>,
 }
+
+/// Colours precomputed per scale: finer than 8-bit colour channels can show.
+const LUT_SIZE: usize = 4096;
 
 impl ColourScale {
     /// A scale over `domain`.
@@ -140,11 +141,38 @@ impl ColourScale {
                 "must be finite, ascending and not empty",
             ));
         }
+        let gradient = ramp.gradient();
+        let lut = (0..LUT_SIZE)
+            .map(|k| {
+                let c = gradient.eval_continuous(k as f64 / (LUT_SIZE - 1) as f64);
+                [c.r, c.g, c.b, 255]
+            })
+            .collect();
         Ok(Self {
             ramp,
             domain,
             scaling,
+            lut,
         })
+    }
+
+    /// The ramp.
+    #[must_use]
+    pub fn ramp(&self) -> Ramp {
+        self.ramp
+    }
+
+    /// The domain: values below the lower end are transparent, values above
+    /// the upper end get the top colour.
+    #[must_use]
+    pub fn domain(&self) -> (f64, f64) {
+        self.domain
+    }
+
+    /// The scaling.
+    #[must_use]
+    pub fn scaling(&self) -> &Scaling {
+        &self.scaling
     }
 
     /// A domain shared by `surfaces`: from `threshold` (the share of the
@@ -191,6 +219,40 @@ impl ColourScale {
         Ok((threshold * top, top))
     }
 
+    /// Quantile breaks for [`Scaling::Quantile`]: `n + 1` values from the
+    /// domain's lower end to its upper end, at the 0, 1/n, …, 1 quantiles of
+    /// the pooled values of `surfaces` inside the domain (so each colour
+    /// step covers the same share of the visible area). Repeated breaks
+    /// (many equal values) are dropped.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] if `n` is 0 or no value lies in the domain.
+    pub fn quantile_breaks(
+        surfaces: &[&DensitySurface],
+        domain: (f64, f64),
+        n: usize,
+    ) -> Result<Vec<f64>> {
+        let mut v: Vec<f64> = surfaces
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .filter(|&x| x >= domain.0 && x <= domain.1)
+            .collect();
+        if n == 0 || v.is_empty() {
+            return Err(Error::parameter(
+                "quantile breaks",
+                "need at least one class and one value inside the colour domain",
+            ));
+        }
+        v.sort_by(f64::total_cmp);
+        let mut breaks: Vec<f64> = (0..=n)
+            .map(|k| v[((v.len() - 1) as f64 * k as f64 / n as f64).round() as usize])
+            .collect();
+        breaks[0] = domain.0;
+        breaks[n] = domain.1;
+        breaks.dedup();
+        Ok(breaks)
+    }
+
     /// The colour of a value (transparent below the domain).
     #[must_use]
     pub fn colour(&self, v: f64) -> [u8; 4] {
@@ -203,8 +265,8 @@ impl ColourScale {
     /// The ramp's colour at position `t` in [0, 1] (clamped).
     #[must_use]
     pub fn colour_at(&self, t: f64) -> [u8; 4] {
-        let c = self.ramp.gradient().eval_continuous(t.clamp(0.0, 1.0));
-        [c.r, c.g, c.b, 255]
+        let k = (t.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f64).round() as usize;
+        self.lut[k.min(LUT_SIZE - 1)]
     }
 
     /// Where a value falls on the ramp, in [0, 1]; `None` below the domain
@@ -299,16 +361,64 @@ fn pixel_positions(tile: TileId, size: u32, projection: &Projection) -> Result<V
     }
     let (left, _, right, top) = tile.bounds_mercator();
     let px = (right - left) / f64::from(size);
+    // Project a lattice every LATTICE pixels exactly and interpolate
+    // bilinearly in between: the projection is smooth enough that this is
+    // off by under a thousandth of a pixel (0.8 mm at z12, checked in the
+    // tests).
+    let n = size.div_ceil(LATTICE) as usize + 1;
+    let step = f64::from(LATTICE) * px;
+    let mut lattice = Vec::with_capacity(n * n);
+    for i in 0..n {
+        let my = top - (i as f64 * step + 0.5 * px);
+        for j in 0..n {
+            let mx = left + (j as f64 * step + 0.5 * px);
+            let (lon, lat) = mercator_to_lonlat(mx, my);
+            lattice.push(projection.forward(lon, lat)?);
+        }
+    }
     let mut out = Vec::with_capacity((size * size) as usize);
     for row in 0..size {
-        let my = top - (f64::from(row) + 0.5) * px;
+        let (i, fy) = (
+            (row / LATTICE) as usize,
+            f64::from(row % LATTICE) / f64::from(LATTICE),
+        );
         for col in 0..size {
-            let mx = left + (f64::from(col) + 0.5) * px;
-            let (lon, lat) = mercator_to_lonlat(mx, my);
-            out.push(projection.forward(lon, lat)?);
+            let (j, fx) = (
+                (col / LATTICE) as usize,
+                f64::from(col % LATTICE) / f64::from(LATTICE),
+            );
+            let (a, b) = (lattice[i * n + j], lattice[i * n + j + 1]);
+            let (c, d) = (lattice[(i + 1) * n + j], lattice[(i + 1) * n + j + 1]);
+            let lerp = |p: f64, q: f64, r: f64, s: f64| {
+                (1.0 - fy) * ((1.0 - fx) * p + fx * q) + fy * ((1.0 - fx) * r + fx * s)
+            };
+            out.push((lerp(a.0, b.0, c.0, d.0), lerp(a.1, b.1, c.1, d.1)));
         }
     }
     Ok(out)
+}
+
+/// Pixels between exactly projected lattice points in [`pixel_positions`].
+const LATTICE: u32 = 16;
+
+/// Whether any value of `surface` that can influence a pixel inside the
+/// projected box reaches `lowest` (a cheap test before painting a tile).
+fn any_visible(surface: &DensitySurface, bbox: (f64, f64, f64, f64), lowest: f64) -> bool {
+    let g = &surface.grid;
+    let col = |x: f64| ((x - g.x0) / g.dx - 0.5).floor();
+    let row = |y: f64| ((y - g.y0) / g.dy - 0.5).floor();
+    let (c0, c1) = (col(bbox.0), col(bbox.2) + 1.0);
+    let (r0, r1) = (row(bbox.1), row(bbox.3) + 1.0);
+    if c1 < 0.0 || r1 < 0.0 || c0 >= g.nx as f64 || r0 >= g.ny as f64 {
+        return false;
+    }
+    let (c0, c1) = (c0.max(0.0) as usize, (c1 as usize).min(g.nx - 1));
+    let (r0, r1) = (r0.max(0.0) as usize, (r1 as usize).min(g.ny - 1));
+    (r0..=r1).any(|r| {
+        surface.values[r * g.nx + c0..=r * g.nx + c1]
+            .iter()
+            .any(|&v| v >= lowest)
+    })
 }
 
 fn paint(surface: &DensitySurface, scale: &ColourScale, at: &[(f64, f64)], size: u32) -> RgbaImage {
@@ -557,9 +667,21 @@ impl<'a> HeatmapTiles<'a> {
         dir: &Path,
     ) -> Result<Vec<Option<Vec<u8>>>> {
         let at = pixel_positions(t, self.size, self.projection)?;
+        let bbox = at.iter().fold(
+            (
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ),
+            |b, &(x, y)| (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y)),
+        );
         surfaces
             .iter()
             .map(|(name, s)| {
+                if !any_visible(s, bbox, self.scale.domain.0) {
+                    return Ok(None);
+                }
                 let img = paint(s, self.scale, &at, self.size);
                 if img.pixels().all(|p| p[3] == 0) {
                     return Ok(None);
@@ -592,4 +714,80 @@ pub(crate) fn encode_png(img: &RgbaImage) -> Result<Vec<u8>> {
 pub fn metres_per_pixel(lat: f64, zoom: u8, size: u32) -> f64 {
     2.0 * std::f64::consts::PI * EARTH_RADIUS_M * lat.to_radians().cos()
         / ((1u64 << zoom) as f64 * f64::from(size))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The interpolated pixel positions are the exact projections to under a
+    /// thousandth of a pixel, at coarse and fine zooms, 256 and 512 px.
+    #[test]
+    fn lattice_positions_match_exact_projection() {
+        let p = Projection::etrs89_utm32();
+        for (z, size) in [(10u8, 256u32), (12, 512), (17, 256)] {
+            let t = TileId::containing(9.9187, 57.0488, z).unwrap();
+            let at = pixel_positions(t, size, &p).unwrap();
+            let (left, _, right, top) = t.bounds_mercator();
+            let px = (right - left) / f64::from(size);
+            let mut worst = 0.0f64;
+            for row in (0..size).step_by(7) {
+                for col in (0..size).step_by(5) {
+                    let (lon, lat) = mercator_to_lonlat(
+                        left + (f64::from(col) + 0.5) * px,
+                        top - (f64::from(row) + 0.5) * px,
+                    );
+                    let (x, y) = p.forward(lon, lat).unwrap();
+                    let (ix, iy) = at[(row * size + col) as usize];
+                    worst = worst.max((x - ix).hypot(y - iy));
+                }
+            }
+            // Measured: 5.4 cm of a 153 m (Mercator) pixel at z10, 0.8 mm at
+            // z12 (512 px), 3 µm at z17.
+            assert!(worst < 1e-3 * px, "zoom {z}: {worst} m");
+        }
+    }
+
+    #[test]
+    fn visibility_test_agrees_with_painting() {
+        let p = Projection::etrs89_utm32();
+        let (x, y) = p.forward(9.9187, 57.0488).unwrap();
+        let grid =
+            crate::grid::MetricGrid::covering((x - 300.0, y - 300.0, x + 300.0, y + 300.0), 10.0)
+                .unwrap();
+        let s = crate::kde::Kde::new()
+            .bandwidth(crate::kde::Bandwidth::Fixed(80.0))
+            .compute(&grid, &[x], &[y], None)
+            .unwrap();
+        let scale =
+            ColourScale::new(Ramp::Viridis, (0.02 * s.max(), s.max()), Scaling::Linear).unwrap();
+        let tiles = crate::tile::tiles_touching(
+            &geo::MultiPolygon(vec![
+                geo::Rect::new((9.90, 57.04), (9.94, 57.06)).to_polygon(),
+            ]),
+            15..=17,
+        )
+        .unwrap();
+        let mut shown = 0;
+        for t in tiles {
+            let at = pixel_positions(t, 256, &p).unwrap();
+            let bbox = at.iter().fold(
+                (
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ),
+                |b, &(x, y)| (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y)),
+            );
+            let painted = paint(&s, &scale, &at, 256).pixels().any(|px| px[3] > 0);
+            // Never skips a tile with something to show.
+            if painted {
+                assert!(any_visible(&s, bbox, scale.domain().0), "{t:?}");
+                shown += 1;
+            }
+        }
+        assert!(shown > 3);
+    }
 }

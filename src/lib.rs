@@ -59,6 +59,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod canvas;
 mod change;
 mod dataset;
 mod emerging;
@@ -72,8 +73,11 @@ mod ingest;
 mod isoline;
 mod kde;
 mod layer;
+mod legend;
 mod model;
+mod opening;
 mod output;
+mod overview;
 mod projection;
 pub mod read;
 mod stats;
@@ -98,7 +102,9 @@ pub use model::{
     Attributes, Dictionary, Incidents, Place, PlaceKind, Route, RouteKind, Schedule, Service,
     ServiceKind,
 };
+pub use opening::{OpenState, open_shares};
 pub use output::write_atomic;
+pub use overview::OverviewMap;
 pub use projection::{Projection, utm_zone};
 pub use read::incidents::{ColumnMap, Crs, DuplicateRecords, IncidentBatch, IncidentReader};
 pub use study_area::StudyArea;
@@ -134,6 +140,7 @@ pub use trend::{MannKendall, SenSlope, Trend, mann_kendall, sen_slope};
 pub use heatmap::{
     ColourScale, HeatmapTiles, Ramp, Scaling, TileSetSummary, metres_per_pixel, render_tile, sample,
 };
+pub use legend::legend_image;
 pub use tile::{
     EARTH_RADIUS_M, MAX_LATITUDE, MAX_ZOOM, TileId, lonlat_to_mercator, mercator_to_lonlat,
     tiles_touching,

@@ -964,6 +964,34 @@ impl TimeBinning {
     /// centre. Sums to the period's length in hours.
     #[must_use]
     pub fn exposure(&self, spec: &BinSpec, period: &Period, zone: Tz, at: (f64, f64)) -> Vec<f64> {
+        self.exposure_when(spec, period, zone, at, |_| true)
+    }
+
+    /// Like [`TimeBinning::exposure`], counting only the quarter hours
+    /// (aligned to whole local quarters) whose start satisfies `when`, e.g.
+    /// the hours a service is open in each bin. A schedule that changes state
+    /// off a quarter hour (10:10) is counted to the quarter.
+    ///
+    /// ```
+    /// use byrum::*;
+    /// let tz = parse_zone("Europe/Copenhagen")?;
+    /// let period = Period::local_dates(tz, "2024-03-04".parse().unwrap(), "2024-03-10".parse().unwrap())?;
+    /// let s = Schedule::parse("Mo-Fr 08:00-16:00", Some("DK")).unwrap();
+    /// let spec = BinSpec::of(&[Dimension::Hour]);
+    /// let b = TimeBinning { hours: HourBuckets::every(8)?, ..TimeBinning::default() };
+    /// let open = b.exposure_when(&spec, &period, tz, (9.92, 57.05), |t| s.is_open_at(t, tz));
+    /// assert_eq!(open, vec![0.0, 40.0, 0.0]); // 5 days × 8 h, all in 08-16
+    /// # Ok::<(), byrum::Error>(())
+    /// ```
+    #[must_use]
+    pub fn exposure_when(
+        &self,
+        spec: &BinSpec,
+        period: &Period,
+        zone: Tz,
+        at: (f64, f64),
+        when: impl Fn(i64) -> bool,
+    ) -> Vec<f64> {
         let mut seconds = vec![0i64; self.bin_count(spec)];
         let mut darkness = Darkness::new();
         // Local bin boundaries fall on whole local hours; offsets are multiples
@@ -974,6 +1002,10 @@ impl TimeBinning {
         while t < period.end {
             let from = t.max(period.start);
             let to = (t + step).min(period.end);
+            if !when(from) {
+                t += step;
+                continue;
+            }
             let instant = Instant {
                 utc: from,
                 offset: offset_at(zone, from),
