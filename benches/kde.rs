@@ -32,54 +32,8 @@ use std::time::Duration;
 use byrum::{Bandwidth, Binning, Kde, Kernel, Method, MetricGrid, Projection, Units};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 
-/// The peer's box (peer_bench.py `LON0, LON1, LAT0, LAT1`).
-const LON0: f64 = 9.88;
-const LON1: f64 = 9.97;
-const LAT0: f64 = 57.02;
-const LAT1: f64 = 57.07;
-
-fn read_lonlat(path: &str) -> (Vec<f64>, Vec<f64>) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!("{path}: {e}; make it with ../shared/bench-peers/run N (N = 1000000 or 10000000)")
-    });
-    let mut lines = text.lines();
-    let header = lines.next().expect("a header row");
-    assert!(
-        header.starts_with("id,lon,lat,"),
-        "unexpected header {header}"
-    );
-    let (mut lon, mut lat) = (Vec::new(), Vec::new());
-    for l in lines {
-        let mut f = l.split(',');
-        f.next();
-        let a: f64 = f.next().and_then(|s| s.parse().ok()).expect("lon");
-        let b: f64 = f.next().and_then(|s| s.parse().ok()).expect("lat");
-        lon.push(a);
-        lat.push(b);
-    }
-    (lon, lat)
-}
-
-/// pyproj's `transform_bounds(…, densify_pts=21)`: corners and 21 points
-/// between them on every edge, projected, min/max.
-fn transform_bounds(p: &Projection) -> (f64, f64, f64, f64) {
-    let mut b = (
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for k in 0..=22 {
-        let t = f64::from(k) / 22.0;
-        let lo = LON0 + t * (LON1 - LON0);
-        let la = LAT0 + t * (LAT1 - LAT0);
-        for (x, y) in [(lo, LAT0), (lo, LAT1), (LON0, la), (LON1, la)] {
-            let (px, py) = p.forward(x, y).expect("Aalborg projects");
-            b = (b.0.min(px), b.1.min(py), b.2.max(px), b.3.max(py));
-        }
-    }
-    b
-}
+mod common;
+use common::{peer_csv, read_lonlat, transform_bounds};
 
 fn kde(kernel: Kernel, h: f64, binning: Binning) -> Kde {
     Kde::new()
@@ -94,7 +48,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
-    let path = format!("/tmp/byrum-peers-data/incidents_n{n}_s42.csv");
+    let path = peer_csv(n);
     let (lon, lat) = read_lonlat(&path);
     let p = Projection::etrs89_utm32();
     let (x, y) = p.forward_many(&lon, &lat);

@@ -1,7 +1,8 @@
 //! The main job: read exported incidents (and places, services, routes), and
 //! write the ingest report, the H3 counts, Gi* hot spots per time bin,
-//! emerging hot spots, the change between two periods, density isolines and
-//! the place × time table.
+//! emerging hot spots, the change between two periods, density isolines, the
+//! place × time table, heatmap tiles per time bin (XYZ, MBTiles, PMTiles), the
+//! legend, an overview image per time bin and the small multiples.
 //!
 //! ```text
 //! cargo run --release --example report -- --input data/aalborg --out out/aalborg

@@ -16,6 +16,9 @@
 //! | index | [`SpatialIndex`] (one rstar index over everything) |
 //! | bin | [`TimeBinning`], [`BinSpec`], [`Period`], exposure hours, [`Darkness`] |
 //! | grid | [`h3_cells`], [`h3_cells_covering`], [`H3Counts`] |
+//! | statistic | [`Kde`], [`GiStar`], [`EmergingHotSpots`], [`RateChange`], [`open_shares`] |
+//! | tiles | [`TileId`], [`ColourScale`], [`HeatmapTiles`] (XYZ, [`MbTilesWriter`], [`PmTilesWriter`]) |
+//! | images | [`legend_image`], [`OverviewMap`] (per-bin overviews, small multiples) |
 //! | output | [`Layer`] (GeoJSON), [`h3_layer`], [`place_bin_table`] (polars) |
 //!
 //! Every distance is in metres in the data set's projection; every hour of
