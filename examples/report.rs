@@ -1094,7 +1094,7 @@ fn write_maps(
     };
     let (first, last) = ds.period.describe(ds.zone);
     let footer = format!(
-        "byrum · {} kernel, bandwidth {:.0} m · EPSG:{} · {first} – {last}, {} · bins with fewer than {} incidents are not counted in titles",
+        "byrum · {} kernel, bandwidth {:.0} m · EPSG:{} · {first} – {last}, {} · counts below {} are not shown",
         overall.kernel.as_str(),
         overall.bandwidth.metres,
         ds.projection.epsg(),
