@@ -401,6 +401,19 @@ fn pixel_positions(tile: TileId, size: u32, projection: &Projection) -> Result<V
 /// Pixels between exactly projected lattice points in [`pixel_positions`].
 const LATTICE: u32 = 16;
 
+/// The box (west, south, east, north) around projected positions.
+fn bounds_of(at: &[(f64, f64)]) -> (f64, f64, f64, f64) {
+    at.iter().fold(
+        (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ),
+        |b, &(x, y)| (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y)),
+    )
+}
+
 /// Whether any value of `surface` that can influence a pixel inside the
 /// projected box reaches `lowest` (a cheap test before painting a tile).
 fn any_visible(surface: &DensitySurface, bbox: (f64, f64, f64, f64), lowest: f64) -> bool {
@@ -667,15 +680,7 @@ impl<'a> HeatmapTiles<'a> {
         dir: &Path,
     ) -> Result<Vec<Option<Vec<u8>>>> {
         let at = pixel_positions(t, self.size, self.projection)?;
-        let bbox = at.iter().fold(
-            (
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            ),
-            |b, &(x, y)| (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y)),
-        );
+        let bbox = bounds_of(&at);
         surfaces
             .iter()
             .map(|(name, s)| {
@@ -772,15 +777,7 @@ mod tests {
         let mut shown = 0;
         for t in tiles {
             let at = pixel_positions(t, 256, &p).unwrap();
-            let bbox = at.iter().fold(
-                (
-                    f64::INFINITY,
-                    f64::INFINITY,
-                    f64::NEG_INFINITY,
-                    f64::NEG_INFINITY,
-                ),
-                |b, &(x, y)| (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y)),
-            );
+            let bbox = bounds_of(&at);
             let painted = paint(&s, &scale, &at, 256).pixels().any(|px| px[3] > 0);
             // Never skips a tile with something to show.
             if painted {
