@@ -139,6 +139,10 @@ struct Args {
     /// Tile zoom levels, e.g. 12-17.
     #[arg(long, default_value = "12-17")]
     tile_zooms: String,
+    /// The most tile renders (tiles × time bins) to make; the deepest zooms are left out, with a
+    /// message, until the rest fits (a city-wide study area at z17 is hundreds of thousands).
+    #[arg(long, default_value_t = 100_000)]
+    max_tile_renders: usize,
     /// Tile size in pixels (256 or 512).
     #[arg(long, default_value_t = 256)]
     tile_size: u32,
@@ -832,6 +836,15 @@ fn change_between(
     )
 }
 
+/// A density for messages: three significant digits, however small.
+fn sig(v: f64) -> String {
+    if v != 0.0 && v.abs() < 0.01 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
 /// "21-24_winter" → "21–24 h, winter" for titles.
 fn pretty_bin(label: &str) -> String {
     match label.split_once('_') {
@@ -1028,7 +1041,21 @@ fn write_maps(
                 reason: format!("{bad:?}: use xyz, mbtiles and/or pmtiles"),
             });
         }
-        let tiles = tiles_touching(&lonlat_extent, zooms)?;
+        let mut tiles = tiles_touching(&lonlat_extent, zooms.clone())?;
+        let mut deepest = *zooms.end();
+        while tiles.len() * all.len() > args.max_tile_renders && deepest > *zooms.start() {
+            deepest -= 1;
+            tiles.retain(|t| t.z <= deepest);
+        }
+        if deepest < *zooms.end() {
+            println!(
+                "  tiles stop at zoom {deepest}, not {}: deeper zooms would exceed --max-tile-renders {} ({} tiles × {} bins); raise it or narrow --tile-zooms or --study-area",
+                zooms.end(),
+                args.max_tile_renders,
+                tiles_touching(&lonlat_extent, zooms.clone())?.len(),
+                all.len()
+            );
+        }
         let bar = ProgressBar::new(tiles.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("{spinner} {msg} {bar:30} {pos}/{len} ({eta})")
@@ -1047,8 +1074,8 @@ fn write_maps(
             .mbtiles(formats.contains(&"mbtiles"))
             .pmtiles(formats.contains(&"pmtiles"))
             .description(format!(
-                "Kernel density of incidents, {unit} of the time bin; one {scaling_name} colour scale for all bins, {:.3}–{:.3} (tiles/legend.json)",
-                scale.domain().0, scale.domain().1
+                "Kernel density of incidents, {unit} of the time bin; one {scaling_name} colour scale for all bins, {}–{} (tiles/legend.json)",
+                sig(scale.domain().0), sig(scale.domain().1)
             ))
             .attribution("byrum")
             .write(&refs, &tiles, &tiles_dir, |n| bar.set_position(n as u64))?;
@@ -1163,11 +1190,11 @@ fn write_maps(
     done(
         &pb,
         format!(
-            "wrote images/overview_all.png, {} overview images per bin, images/small_multiples.png and images/legend.png ({} scale {:.3}–{:.3} {unit})",
+            "wrote images/overview_all.png, {} overview images per bin, images/small_multiples.png and images/legend.png ({} scale {}–{} {unit})",
             surfaces.len(),
             scaling_name,
-            scale.domain().0,
-            scale.domain().1
+            sig(scale.domain().0),
+            sig(scale.domain().1)
         ),
     );
     Ok(())
