@@ -641,7 +641,15 @@ fn run(args: &Args) -> byrum::Result<()> {
 
     // Maps: one colour scale for every bin; tiles, legend, overview images.
     write_maps(
-        args, &ds, &binning, &map_spec, &grid, &overall, &surfaces, &map_bins,
+        args,
+        &ds,
+        &binning,
+        &map_spec,
+        &map_exposure,
+        &grid,
+        &overall,
+        &surfaces,
+        &map_bins,
     )?;
 
     // Write.
@@ -953,6 +961,7 @@ fn write_maps(
     ds: &byrum::Dataset,
     binning: &TimeBinning,
     map_spec: &BinSpec,
+    period_hours: &[f64],
     grid: &MetricGrid,
     overall: &DensitySurface,
     surfaces: &[DensitySurface],
@@ -996,18 +1005,7 @@ fn write_maps(
     let images = args.out.join("images");
 
     // Legend (one for tiles and images).
-    let save = |img: &image::RgbaImage, file: &str| -> byrum::Result<()> {
-        let mut bytes = Vec::new();
-        img.write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .map_err(|e| byrum::Error::Parameter {
-            name: "image",
-            reason: e.to_string(),
-        })?;
-        write_atomic(&images.join(file), &bytes)
-    };
+    let save = |img: &image::RgbaImage, file: &str| byrum::write_png(&images.join(file), img);
     save(
         &byrum::legend_image(&scale, "Incident density", unit, 520)?,
         "legend.png",
@@ -1093,7 +1091,6 @@ fn write_maps(
 
     // Overview images.
     let pb = spinner("overview images");
-    let period_hours: Vec<f64> = binning.exposure(map_spec, &ds.period, ds.zone, ds.centre());
     let shares = byrum::open_shares(
         &ds.services,
         binning,
@@ -1112,7 +1109,7 @@ fn write_maps(
                         v[b]
                     } else {
                         // The whole period: hours open over all hours.
-                        v.iter().zip(&period_hours).map(|(a, h)| a * h).sum::<f64>()
+                        v.iter().zip(period_hours).map(|(a, h)| a * h).sum::<f64>()
                             / total_hours.max(1e-9)
                     }
                 }))

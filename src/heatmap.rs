@@ -8,12 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use image::{ImageBuffer, ImageFormat, Rgba, RgbaImage};
+use image::{ImageBuffer, Rgba, RgbaImage};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::kde::DensitySurface;
-use crate::output::write_atomic;
+use crate::output::{encode_png, write_atomic};
 use crate::projection::Projection;
 use crate::tile::{EARTH_RADIUS_M, TileId, mercator_to_lonlat};
 use crate::tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order};
@@ -607,10 +607,11 @@ impl<'a> HeatmapTiles<'a> {
         order.sort_by_key(|&t| (pmtiles_order(t), t));
         order.dedup();
         let mut archives = Vec::with_capacity(surfaces.len());
+        let mut info = TileSetInfo::covering("", &order)?;
+        info.description.clone_from(&self.description);
+        info.attribution.clone_from(&self.attribution);
         for (name, _) in surfaces {
-            let mut info = TileSetInfo::covering(format!("byrum density {name}"), &order)?;
-            info.description.clone_from(&self.description);
-            info.attribution.clone_from(&self.attribution);
+            info.name = format!("byrum density {name}");
             let mb = if self.mbtiles {
                 Some(MbTilesWriter::create(
                     &dir.join(format!("{name}.mbtiles")),
@@ -704,14 +705,6 @@ impl<'a> HeatmapTiles<'a> {
             })
             .collect()
     }
-}
-
-/// PNG bytes of an image.
-pub(crate) fn encode_png(img: &RgbaImage) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
-        .map_err(|e| Error::parameter("PNG", e.to_string()))?;
-    Ok(bytes)
 }
 
 /// Ground metres per pixel at a latitude and zoom (Web Mercator), for scale bars.

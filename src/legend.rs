@@ -296,6 +296,11 @@ fn plan(width: f32, scale: &ColourScale, title: &str, unit: &str) -> Plan {
     }
 }
 
+/// The height in pixels [`draw_legend`] uses for these arguments.
+pub(crate) fn legend_height(width: f32, scale: &ColourScale, title: &str, unit: &str) -> f32 {
+    plan(width, scale, title, unit).height
+}
+
 /// Draws a horizontal colour-bar legend for `scale` onto `canvas` in the box
 /// at (`x`, `y`), `width` px wide: the title (bold, wrapped), the colour bar
 /// (pixel column `i` of `n` shows `scale.colour_at(i / (n - 1))`) in a thin
@@ -471,37 +476,18 @@ mod tests {
 
     #[test]
     fn log_ticks_are_powers_of_ten() {
-        let s = ColourScale::new(Ramp::Viridis, (0.1, 100.0), Scaling::Log).unwrap();
-        assert!(
-            close(&values(&s), &[0.1, 1.0, 10.0, 100.0]),
-            "{:?}",
-            values(&s)
-        );
-        let s = ColourScale::new(Ramp::Viridis, (1.0, 20.0), Scaling::Log).unwrap();
-        assert!(
-            close(&values(&s), &[1.0, 2.0, 5.0, 10.0, 20.0]),
-            "{:?}",
-            values(&s)
-        );
-        let s = ColourScale::new(Ramp::Viridis, (1.0, 1e8), Scaling::Log).unwrap();
-        assert!(
-            close(&values(&s), &[1.0, 100.0, 1e4, 1e6, 1e8]),
-            "{:?}",
-            values(&s)
-        );
-        let s = ColourScale::new(Ramp::Viridis, (0.03, 40.0), Scaling::Log).unwrap();
-        assert!(
-            close(&values(&s), &[0.03, 0.1, 1.0, 10.0, 40.0]),
-            "{:?}",
-            values(&s)
-        );
-        // Too narrow for powers of ten: linear steps.
-        let s = ColourScale::new(Ramp::Viridis, (3.0, 7.0), Scaling::Log).unwrap();
-        assert!(
-            close(&values(&s), &[3.0, 4.0, 5.0, 6.0, 7.0]),
-            "{:?}",
-            values(&s)
-        );
+        let cases: [((f64, f64), &[f64]); 5] = [
+            ((0.1, 100.0), &[0.1, 1.0, 10.0, 100.0]),
+            ((1.0, 20.0), &[1.0, 2.0, 5.0, 10.0, 20.0]),
+            ((1.0, 1e8), &[1.0, 100.0, 1e4, 1e6, 1e8]),
+            ((0.03, 40.0), &[0.03, 0.1, 1.0, 10.0, 40.0]),
+            // Too narrow for powers of ten: linear steps.
+            ((3.0, 7.0), &[3.0, 4.0, 5.0, 6.0, 7.0]),
+        ];
+        for (domain, want) in cases {
+            let s = ColourScale::new(Ramp::Viridis, domain, Scaling::Log).unwrap();
+            assert!(close(&values(&s), want), "{domain:?}: {:?}", values(&s));
+        }
     }
 
     #[test]

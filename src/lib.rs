@@ -106,7 +106,7 @@ pub use model::{
     ServiceKind,
 };
 pub use opening::{OpenState, open_shares};
-pub use output::write_atomic;
+pub use output::{write_atomic, write_png};
 pub use overview::OverviewMap;
 pub use projection::{Projection, utm_zone};
 pub use read::incidents::{ColumnMap, Crs, DuplicateRecords, IncidentBatch, IncidentReader};

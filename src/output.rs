@@ -2,6 +2,8 @@
 //! rename), so a reader never sees half a layer.
 
 use std::io::Write;
+
+use image::{ImageFormat, RgbaImage};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -27,4 +29,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all().map_err(|e| Error::io("write", &tmp, e))?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(|e| Error::io("write", path, e))
+}
+
+/// PNG bytes of an image (deterministic: the same pixels give the same bytes).
+pub(crate) fn encode_png(img: &RgbaImage) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
+        .map_err(|e| Error::parameter("PNG", e.to_string()))?;
+    Ok(bytes)
+}
+
+/// Writes an image as PNG to `path` atomically, creating the parent folder.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be written; [`Error::Parameter`] if the
+/// image cannot be encoded.
+pub fn write_png(path: &Path, img: &RgbaImage) -> Result<()> {
+    write_atomic(path, &encode_png(img)?)
 }

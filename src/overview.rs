@@ -16,7 +16,7 @@ use crate::canvas::{Canvas, HAlign, TextStyle, VAlign};
 use crate::error::{Error, Result};
 use crate::heatmap::{ColourScale, sample};
 use crate::kde::DensitySurface;
-use crate::legend::draw_legend;
+use crate::legend::{draw_legend, legend_height};
 use crate::model::{Place, Route, Service};
 use crate::opening::OpenState;
 use crate::projection::Projection;
@@ -440,18 +440,7 @@ impl<'a> OverviewMap<'a> {
 
     fn draw_legend_panel(&self, c: &mut Canvas, frame: &Frame, with_services: bool) {
         let w = 380.0f32.min(frame.w as f32 * 0.45);
-        // Measure the colour legend on a scratch canvas, then draw the panel to fit.
-        let used = Canvas::new(w.ceil() as u32, 400, WHITE).map_or(120.0, |mut scratch| {
-            draw_legend(
-                &mut scratch,
-                14.0,
-                10.0,
-                w - 28.0,
-                self.scale,
-                &self.legend_title,
-                &self.unit,
-            )
-        });
+        let used = legend_height(w - 28.0, self.scale, &self.legend_title, &self.unit);
         let extra = if with_services { 80.0 } else { 0.0 };
         let h = 10.0 + used + extra + 10.0;
         let x = frame.left + frame.w as f32 - w - 16.0;
