@@ -20,6 +20,7 @@
 //! | tiles | [`TileId`], [`ColourScale`], [`HeatmapTiles`] (XYZ, [`MbTilesWriter`], [`PmTilesWriter`]) |
 //! | images | [`legend_image`], [`OverviewMap`] (per-bin overviews, small multiples) |
 //! | output | [`Layer`] (GeoJSON), [`h3_layer`], [`place_bin_table`] (polars) |
+//! | report | [`Document`] (Markdown and HTML, [`Lang`] English or Danish) |
 //!
 //! Every distance is in metres in the data set's projection; every hour of
 //! day is local time at the incident, daylight saving included. Every row
@@ -65,6 +66,7 @@
 mod canvas;
 mod change;
 mod dataset;
+mod document;
 mod emerging;
 mod error;
 mod gistar;
@@ -93,6 +95,7 @@ mod trend;
 mod weights;
 
 pub use dataset::{Dataset, DatasetBuilder};
+pub use document::{Document, Lang, escape_markdown};
 pub use error::{Error, Result};
 pub use grid::{H3Counts, MetricGrid, h3_cells, h3_cells_covering, h3_resolution};
 pub use hotspot::{

@@ -26,6 +26,7 @@ use geo::{BoundingRect, ConvexHull};
 use indicatif::{ProgressBar, ProgressStyle};
 
 mod maps;
+mod narrative;
 
 use maps::write_maps;
 
@@ -165,6 +166,10 @@ struct Args {
     /// Change map: B starts on this local date (YYYY-MM-DD) [default: the middle of the period].
     #[arg(long)]
     change_split: Option<String>,
+
+    /// Language of the planner report (report.md, report.html): en or da.
+    #[arg(long, default_value = "en")]
+    lang: String,
 }
 
 fn main() -> ExitCode {
@@ -735,6 +740,20 @@ fn run(args: &Args) -> byrum::Result<()> {
         &args.out.join("ingest_report.json"),
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
+    let time_bins = time_bin_totals(&map_labels, &map_bins, &map_exposure);
+    write_time_bins(&time_bins, args.min_count, &args.out.join("time_bins.csv"))?;
+    let facts = narrative::Facts {
+        ds: &ds,
+        lang: args.lang.parse()?,
+        min_count: args.min_count,
+        summary: &summary,
+        time_bins,
+        hotspots: &hotspots,
+        emerging: emerging.as_ref().ok(),
+        tiles: !args.no_tiles,
+        sections: Vec::new(),
+    };
+    written.extend(narrative::write(&facts, &args.out)?);
     println!(
         "wrote {}: {}, place_time_bins.csv ({} rows), ingest_report.json ({} read, {} accepted, {} rejected)",
         args.out.display(),
@@ -845,4 +864,44 @@ fn change_between(
         (format!("{d0} – {before}"), format!("{split} – {d1}")),
         0.95,
     )
+}
+
+/// Incidents and real hours per map bin.
+fn time_bin_totals(labels: &[String], bins: &[u32], exposure: &[f64]) -> Vec<(String, u64, f64)> {
+    let mut counts = vec![0u64; labels.len()];
+    for &b in bins {
+        counts[b as usize] += 1;
+    }
+    labels
+        .iter()
+        .zip(counts)
+        .zip(exposure)
+        .map(|((l, n), &h)| (l.clone(), n, h))
+        .collect()
+}
+
+/// `time_bins.csv`: bin, count and rate (null for counts 1..k−1), exposure hours.
+fn write_time_bins(rows: &[(String, u64, f64)], min_count: u64, path: &Path) -> byrum::Result<()> {
+    let shown = |n: u64| (n == 0 || n >= min_count).then_some(n);
+    let mut df = polars::prelude::DataFrame::new_infer_height(vec![
+        polars::prelude::Column::new(
+            "bin".into(),
+            rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+        ),
+        polars::prelude::Column::new(
+            "count".into(),
+            rows.iter().map(|r| shown(r.1)).collect::<Vec<_>>(),
+        ),
+        polars::prelude::Column::new(
+            "exposure_hours".into(),
+            rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        ),
+        polars::prelude::Column::new(
+            "rate_per_hour".into(),
+            rows.iter()
+                .map(|r| shown(r.1).filter(|_| r.2 > 0.0).map(|n| n as f64 / r.2))
+                .collect::<Vec<_>>(),
+        ),
+    ])?;
+    write_csv(&mut df, path)
 }
