@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::index::SpatialIndex;
 use crate::layer::Layer;
 use crate::model::ServiceKind;
-use crate::opening::{Timetable, WEEKDAY_LABELS, percent_label};
+use crate::opening::{Timetable, WEEKDAY_LABELS};
 
 /// No open service within reach (in [`ServiceGapResult::nearest_open`]).
 pub const NO_SERVICE: u32 = u32::MAX;
@@ -464,6 +464,10 @@ pub struct NearbyService {
     pub kind: String,
     /// Straight-line metres from the place's outline (0 inside).
     pub distance_m: f64,
+    /// Share of the place's incidents (whole period) within the distance of
+    /// the service: in a large park a service near one edge reaches only part
+    /// of it.
+    pub reaches_share: f64,
     /// Share of the window's real hours in the period that it is open
     /// (`None`: opening hours unknown).
     pub open_share: Option<f64>,
@@ -531,11 +535,12 @@ impl OutreachWindow {
         } else {
             self.end_hour
         };
-        let mut s = format!("{} {:02}-{:02}", self.weekday_label(), self.start_hour, end);
+        let s = format!("{} {:02}-{:02}", self.weekday_label(), self.start_hour, end);
         if self.crosses_midnight {
-            s.push_str(&format!(" (into {})", self.end_weekday_label()));
+            format!("{s} (into {})", self.end_weekday_label())
+        } else {
+            s
         }
-        s
     }
 
     /// The nearby services open at all during the window.
@@ -618,7 +623,7 @@ impl OutreachWindows {
         }
         chosen.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
         chosen.truncate(self.top);
-        let mut nearby_cache: BTreeMap<usize, Vec<(usize, f64)>> = BTreeMap::new();
+        let mut nearby_cache: BTreeMap<usize, Vec<(usize, f64, f64)>> = BTreeMap::new();
         let mut out = Vec::with_capacity(chosen.len());
         for (rank, &(place, start, unmet)) in chosen.iter().enumerate() {
             let totals = &gap.total_by_slot[place * 168..(place + 1) * 168];
@@ -658,7 +663,7 @@ impl OutreachWindows {
             let wh = w.weekday_hours();
             w.nearby = near
                 .iter()
-                .map(|&(s, d)| {
+                .map(|&(s, d, reaches)| {
                     let svc = &ds.services[s];
                     NearbyService {
                         service: s,
@@ -666,6 +671,7 @@ impl OutreachWindows {
                         name: svc.name.clone(),
                         kind: svc.kind.as_str().to_owned(),
                         distance_m: d,
+                        reaches_share: reaches,
                         open_share: timetable.share_over(s, &wh),
                     }
                 })
@@ -683,7 +689,7 @@ fn services_near_place(
     index: &SpatialIndex,
     settings: &ServiceGap,
     place: usize,
-) -> Vec<(usize, f64)> {
+) -> Vec<(usize, f64, f64)> {
     let outline = index.place_geometry(place);
     let mut near: Vec<(usize, f64)> = ds
         .services
@@ -697,7 +703,26 @@ fn services_near_place(
         .filter(|&(_, d)| d <= settings.distance_m)
         .collect();
     near.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    near
+    let inside = index.incidents_in_place(place);
+    let r2 = settings.distance_m * settings.distance_m;
+    near.into_iter()
+        .map(|(s, d)| {
+            let [x, y] = index.service_xy(s);
+            let reached = inside
+                .iter()
+                .filter(|&&i| {
+                    let i = i as usize;
+                    (ds.incidents.x[i] - x).powi(2) + (ds.incidents.y[i] - y).powi(2) <= r2
+                })
+                .count();
+            let share = if inside.is_empty() {
+                0.0
+            } else {
+                reached as f64 / inside.len() as f64
+            };
+            (s, d, share)
+        })
+        .collect()
 }
 
 /// How many of each weekday (Monday first) the period's local dates hold.
@@ -728,8 +753,9 @@ fn weekday_occurrences(ds: &Dataset) -> [u32; 7] {
 /// `place_name`, `weekday` (start), `start_hour`, `end_hour` (exclusive),
 /// `end_weekday`, `window` (e.g. `fri 22-01 (into sat)`), `unmet`,
 /// `incidents`, `occurrences`, `unmet_per_visit`, `share_of_place_unmet`,
-/// `open_nearby` (services of the kinds within reach of the place open
-/// during the window, with their open percentage when below 100 %) and
+/// `open_nearby` (services of the kinds within the distance of the place's
+/// outline open at all during the window: `name (open 100% of the window,
+/// 210 m, reaches 35% of the place's incidents)`) and
 /// `closed_nearby` (within reach but closed throughout, or with unknown
 /// hours, marked `(hours unknown)`).
 ///
@@ -742,7 +768,15 @@ pub fn outreach_table(windows: &[OutreachWindow]) -> Result<DataFrame> {
     let col_f = |f: &dyn Fn(&OutreachWindow) -> f64| windows.iter().map(f).collect::<Vec<f64>>();
     let open = |w: &OutreachWindow| {
         w.open_nearby()
-            .map(|n| percent_label(&n.name, n.open_share.unwrap_or(0.0)))
+            .map(|n| {
+                format!(
+                    "{} (open {:.0}% of the window, {:.0} m, reaches {:.0}% of the place's incidents)",
+                    n.name,
+                    100.0 * n.open_share.unwrap_or(0.0),
+                    n.distance_m,
+                    100.0 * n.reaches_share
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ")
     };
@@ -939,7 +973,13 @@ mod tests {
     fn dataset(times: &[&str], services: Vec<Service>) -> Dataset {
         let mut csv = String::from("id,lon,lat,timestamp,category\n");
         for (i, t) in times.iter().enumerate() {
-            csv.push_str(&format!("{i},9.9200,57.0450,{t}+01:00,noise\n"));
+            csv += &[
+                i.to_string(),
+                ",9.9200,57.0450,".into(),
+                (*t).to_owned(),
+                "+01:00,noise\n".into(),
+            ]
+            .concat();
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("incidents.csv");
@@ -1183,6 +1223,7 @@ mod tests {
             w[0].nearby
         );
         assert_eq!(w[0].nearby[0].open_share, Some(0.0));
+        assert_eq!(w[0].nearby[0].reaches_share, 1.0);
         assert_eq!(w[0].open_nearby().count(), 0);
         let table = outreach_table(&w).unwrap();
         assert_eq!(table.height(), 3);
