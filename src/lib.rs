@@ -152,3 +152,11 @@ pub use tile::{
     tiles_touching,
 };
 pub use tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order};
+
+// issue 5, services, opening hours, service gap, outreach windows:
+mod service_gap;
+pub use opening::{OPEN_MAJORITY, Timetable};
+pub use service_gap::{
+    NO_SERVICE, NearbyService, OutreachWindow, OutreachWindows, ServiceGap, ServiceGapResult,
+    opening_hours_problems, outreach_table, services_layer,
+};

@@ -2,11 +2,15 @@
 //! a service's `opening_hours` says open, over the analysis period (so
 //! `Nov-Mar 20:00-08:00` is open in winter evenings and closed in summer).
 
+use std::collections::BTreeSet;
+
 use chrono_tz::Tz;
+use polars::prelude::{Column, DataFrame};
 use rayon::prelude::*;
 
+use crate::error::Result;
 use crate::model::Service;
-use crate::time::{BinSpec, Period, TimeBinning};
+use crate::time::{BinSpec, Dimension, HourBuckets, Period, TimeBinning};
 
 /// How much of a time bin a service is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -95,6 +99,283 @@ pub fn open_shares(
             )
         })
         .collect()
+}
+
+/// Weekday labels, Monday first (as in time bins).
+pub(crate) const WEEKDAY_LABELS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// A service counts as open in a timetable slot (for `n_open` and the list
+/// of open services) when it is open in at least this share of the slot's
+/// real hours in the period.
+pub const OPEN_MAJORITY: f64 = 0.5;
+
+/// The weekly timetable of services: for every season × weekday × hour of
+/// day (local, hourly), the real hours that slot covers in the analysis
+/// period and the hours each service is open in it. Real dates are
+/// evaluated, so `PH off` (public holidays of the reader's country), month
+/// ranges (`Nov-Mar 20:00-08:00`) and `24:00` count as they fall in the period;
+/// an open share below 1 means the service is open only on some of those
+/// days or part of the hour (`08:30` opens half of hour 8).
+///
+/// Slot `(season, weekday, hour)` is index `(season × 7 + weekday) × 24 + hour`
+/// (weekday 0 = Monday); seasons are the binning's.
+///
+/// ```
+/// use byrum::*;
+/// let tz = parse_zone("Europe/Copenhagen")?;
+/// let period = Period::local_dates(tz, "2024-01-01".parse().unwrap(), "2024-12-31".parse().unwrap())?;
+/// let service = |id: &str, hours: &str| Service {
+///     id: id.into(), name: id.into(), point: geo::Point::new(9.92, 57.05),
+///     kind: ServiceKind::parse("warming_room"), target_groups: vec![],
+///     opening_hours: Some(Schedule::parse(hours, Some("DK")).unwrap()), attributes: Default::default(),
+/// };
+/// let services = [service("warm", "Nov-Mar 20:00-08:00"), service("cafe", "Mo-Su 18:00-24:00")];
+/// let t = Timetable::compute(&services, &TimeBinning::default(), &period, tz);
+/// let winter = 0; // meteorological: winter, spring, summer, autumn
+/// // Winter Tuesdays 23:00-24:00: both open on every Tuesday of Dec-Feb.
+/// assert_eq!(t.share(0, Timetable::slot(winter, 1, 23)), Some(1.0));
+/// assert_eq!(t.share(1, Timetable::slot(winter, 1, 23)), Some(1.0));
+/// // Summer: the warm room is closed.
+/// assert_eq!(t.share(0, Timetable::slot(2, 1, 23)), Some(0.0));
+/// // Open hours per week, averaged over the year: the café 7 × 6 h.
+/// assert!((t.weekly_open_hours(1).unwrap() - 42.0).abs() < 1e-9);
+/// # Ok::<(), byrum::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Timetable {
+    /// Season names, in slot order.
+    pub seasons: Vec<String>,
+    /// Real hours of every slot in the period (0 where the period never reaches it).
+    pub hours: Vec<f64>,
+    /// Per service (as in the data set), the hours open in every slot; `None`
+    /// for a service without (parseable) opening hours.
+    pub open_hours: Vec<Option<Vec<f64>>>,
+    /// Per service: id, name and kind, for tables.
+    services: Vec<(String, String, String)>,
+}
+
+impl Timetable {
+    /// The slot index of (`season`, `weekday` 0 = Monday, `hour` 0..24).
+    #[must_use]
+    pub fn slot(season: usize, weekday: usize, hour: usize) -> usize {
+        (season * 7 + weekday) * 24 + hour
+    }
+
+    /// Evaluates every service's opening hours on each quarter hour of
+    /// `period` (local time of `zone`), in parallel over services. Only the
+    /// binning's seasons are used; hours are always hourly here.
+    #[must_use]
+    pub fn compute(services: &[Service], binning: &TimeBinning, period: &Period, zone: Tz) -> Self {
+        let hourly = TimeBinning {
+            hours: HourBuckets::hourly(),
+            ..binning.clone()
+        };
+        let spec = BinSpec::of(&[Dimension::Season, Dimension::Weekday, Dimension::Hour]);
+        // Darkness is not a dimension, so the place for it does not matter.
+        let at = (0.0, 0.0);
+        let hours = hourly.exposure(&spec, period, zone, at);
+        let open_hours = services
+            .par_iter()
+            .map(|s| {
+                let schedule = s.opening_hours.as_ref()?;
+                Some(
+                    hourly.exposure_when(&spec, period, zone, at, |t| schedule.is_open_at(t, zone)),
+                )
+            })
+            .collect();
+        Self {
+            seasons: binning.seasons.names().to_vec(),
+            hours,
+            open_hours,
+            services: services
+                .iter()
+                .map(|s| (s.id.clone(), s.name.clone(), s.kind.as_str().to_owned()))
+                .collect(),
+        }
+    }
+
+    /// The number of slots (seasons × 7 × 24).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.hours.len()
+    }
+
+    /// Whether there are no slots (no seasons).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.hours.is_empty()
+    }
+
+    /// The share of slot `slot`'s real hours that service `service` is open
+    /// (0 for a slot the period never reaches); `None` without opening hours.
+    #[must_use]
+    pub fn share(&self, service: usize, slot: usize) -> Option<f64> {
+        let open = self.open_hours[service].as_ref()?;
+        Some(ratio(open[slot], self.hours[slot]))
+    }
+
+    /// The share of the real hours of `(weekday, hour)` pairs, over all
+    /// seasons, that service `service` is open: e.g. an outreach window
+    /// `[(4, 22), (4, 23), (5, 0)]`. `None` without opening hours.
+    #[must_use]
+    pub fn share_over(&self, service: usize, weekday_hours: &[(usize, usize)]) -> Option<f64> {
+        let open = self.open_hours[service].as_ref()?;
+        let (mut o, mut h) = (0.0, 0.0);
+        for season in 0..self.seasons.len() {
+            for &(wd, hour) in weekday_hours {
+                let s = Self::slot(season, wd, hour);
+                o += open[s];
+                h += self.hours[s];
+            }
+        }
+        Some(ratio(o, h))
+    }
+
+    /// The share of the whole period that service `service` is open.
+    #[must_use]
+    pub fn overall_share(&self, service: usize) -> Option<f64> {
+        let open = self.open_hours[service].as_ref()?;
+        Some(ratio(open.iter().sum(), self.hours.iter().sum()))
+    }
+
+    /// Open hours per week, averaged over the period (hours open ÷ weeks in
+    /// the period); `None` without opening hours.
+    #[must_use]
+    pub fn weekly_open_hours(&self, service: usize) -> Option<f64> {
+        self.overall_share(service).map(|s| s * 168.0)
+    }
+
+    /// The long table: one row per service and slot that the period reaches,
+    /// with `season`, `weekday` (`mon`…), `hour` (0–23, local), `service_id`,
+    /// `service_name`, `kind`, `hours_in_period` (real hours of the slot),
+    /// `open_hours`, `open_share` (null without opening hours) and `state`
+    /// (`open`, `partly`, `closed`, `unknown`; see [`OpenState`]).
+    ///
+    /// # Errors
+    /// A polars error if the frame cannot be built.
+    pub fn long_table(&self) -> Result<DataFrame> {
+        let (mut season, mut weekday, mut hour) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut id, mut name, mut kind) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut hours, mut open, mut share, mut state) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (slot, &h) in self.hours.iter().enumerate() {
+            if h <= 0.0 {
+                continue;
+            }
+            for (s, (sid, sname, skind)) in self.services.iter().enumerate() {
+                let sh = self.share(s, slot);
+                season.push(self.seasons[slot / 168].clone());
+                weekday.push(WEEKDAY_LABELS[(slot / 24) % 7]);
+                hour.push((slot % 24) as u32);
+                id.push(sid.clone());
+                name.push(sname.clone());
+                kind.push(skind.clone());
+                hours.push(h);
+                open.push(self.open_hours[s].as_ref().map(|o| o[slot]));
+                share.push(sh);
+                state.push(OpenState::of_share(sh).as_str());
+            }
+        }
+        Ok(DataFrame::new_infer_height(vec![
+            Column::new("season".into(), season),
+            Column::new("weekday".into(), weekday),
+            Column::new("hour".into(), hour),
+            Column::new("service_id".into(), id),
+            Column::new("service_name".into(), name),
+            Column::new("kind".into(), kind),
+            Column::new("hours_in_period".into(), hours),
+            Column::new("open_hours".into(), open),
+            Column::new("open_share".into(), share),
+            Column::new("state".into(), state),
+        ])?)
+    }
+
+    /// The wide table a planner reads: one row per slot that the period
+    /// reaches, with `season`, `weekday`, `hour`, `hours_in_period`,
+    /// `n_open` (services open in at least [`OPEN_MAJORITY`] of the slot's
+    /// hours), `n_open_<kind>` for every kind present (sorted by name), and
+    /// `open_services`: the names of the services open at all in the slot,
+    /// `; `-separated, each followed by its open percentage when below 100 %
+    /// (`Dagcentret Havnelyset (50%)`). Services without opening hours are
+    /// never open.
+    ///
+    /// # Errors
+    /// A polars error if the frame cannot be built.
+    pub fn wide_table(&self) -> Result<DataFrame> {
+        let kinds: Vec<&str> = self
+            .services
+            .iter()
+            .map(|s| s.2.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let (mut season, mut weekday, mut hour, mut hours) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut n_open = Vec::new();
+        let mut n_kind = vec![Vec::new(); kinds.len()];
+        let mut names = Vec::new();
+        for (slot, &h) in self.hours.iter().enumerate() {
+            if h <= 0.0 {
+                continue;
+            }
+            season.push(self.seasons[slot / 168].clone());
+            weekday.push(WEEKDAY_LABELS[(slot / 24) % 7]);
+            hour.push((slot % 24) as u32);
+            hours.push(h);
+            let mut n = 0u32;
+            let mut nk = vec![0u32; kinds.len()];
+            let mut open = Vec::new();
+            for (s, (_, sname, skind)) in self.services.iter().enumerate() {
+                let Some(sh) = self.share(s, slot) else {
+                    continue;
+                };
+                if sh >= OPEN_MAJORITY {
+                    n += 1;
+                    if let Ok(k) = kinds.binary_search(&skind.as_str()) {
+                        nk[k] += 1;
+                    }
+                }
+                if sh > 0.0 {
+                    open.push(percent_label(sname, sh));
+                }
+            }
+            n_open.push(n);
+            for (col, v) in n_kind.iter_mut().zip(nk) {
+                col.push(v);
+            }
+            names.push(open.join("; "));
+        }
+        let mut cols = vec![
+            Column::new("season".into(), season),
+            Column::new("weekday".into(), weekday),
+            Column::new("hour".into(), hour),
+            Column::new("hours_in_period".into(), hours),
+            Column::new("n_open".into(), n_open),
+        ];
+        for (k, col) in kinds.iter().zip(n_kind) {
+            cols.push(Column::new(format!("n_open_{k}").into(), col));
+        }
+        cols.push(Column::new("open_services".into(), names));
+        Ok(DataFrame::new_infer_height(cols)?)
+    }
+}
+
+/// `name` or `name (NN%)` when the share is below 100 % (rounded, at least 1 %).
+pub(crate) fn percent_label(name: &str, share: f64) -> String {
+    if share >= 1.0 - 1e-9 {
+        name.to_owned()
+    } else {
+        let pct = (share * 100.0).round().clamp(1.0, 99.0);
+        format!("{name} ({pct:.0}%)")
+    }
+}
+
+fn ratio(open: f64, hours: f64) -> f64 {
+    if hours > 0.0 {
+        (open / hours).min(1.0)
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]
