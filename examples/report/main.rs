@@ -27,6 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 mod maps;
 mod narrative;
+mod planner;
 
 use maps::write_maps;
 
@@ -166,6 +167,9 @@ struct Args {
     /// Change map: B starts on this local date (YYYY-MM-DD) [default: the middle of the period].
     #[arg(long)]
     change_split: Option<String>,
+
+    #[command(flatten)]
+    planner: planner::PlannerArgs,
 
     /// Language of the planner report (report.md, report.html): en or da.
     #[arg(long, default_value = "en")]
@@ -647,20 +651,7 @@ fn run(args: &Args) -> byrum::Result<()> {
         ),
     );
 
-    // Maps: one colour scale for every bin; tiles, legend, overview images.
-    write_maps(
-        args,
-        &ds,
-        &binning,
-        &map_spec,
-        &map_exposure,
-        &grid,
-        &overall,
-        &surfaces,
-        &map_bins,
-    )?;
-
-    // Write.
+    // Output folder; every layer records the parameters that made it.
     std::fs::create_dir_all(&args.out).map_err(|e| byrum::Error::Io {
         action: "create",
         path: args.out.clone(),
@@ -686,6 +677,41 @@ fn run(args: &Args) -> byrum::Result<()> {
             )
             .param("incidents", incidents_path.display().to_string());
     };
+    // Services open in each map bin, for the maps and the services layer.
+    let shares = byrum::open_shares(
+        &ds.services,
+        &binning,
+        &map_spec,
+        &ds.period,
+        ds.zone,
+        ds.centre(),
+    );
+
+    // Maps: one colour scale for every bin; tiles, legend, overview images.
+    write_maps(
+        args,
+        &ds,
+        &binning,
+        &map_exposure,
+        &grid,
+        &overall,
+        &surfaces,
+        &map_bins,
+        &shares,
+    )?;
+
+    // Planner analyses.
+    let services = planner::services(
+        args,
+        &ds,
+        &index,
+        &place_of,
+        &binning,
+        &shares,
+        &map_labels,
+        &stamp,
+    )?;
+
     let mut written: Vec<String> = Vec::new();
     let mut write_layer = |mut layer: Layer, file: &str| -> byrum::Result<()> {
         stamp(&mut layer);

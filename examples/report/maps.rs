@@ -126,12 +126,12 @@ pub(crate) fn write_maps(
     args: &Args,
     ds: &byrum::Dataset,
     binning: &TimeBinning,
-    map_spec: &BinSpec,
     period_hours: &[f64],
     grid: &MetricGrid,
     overall: &DensitySurface,
     surfaces: &[DensitySurface],
     map_bins: &[u32],
+    shares: &[Option<Vec<f64>>],
 ) -> byrum::Result<()> {
     let mut all: Vec<&DensitySurface> = vec![overall];
     all.extend(surfaces.iter());
@@ -257,14 +257,6 @@ pub(crate) fn write_maps(
 
     // Overview images.
     let pb = spinner("overview images");
-    let shares = byrum::open_shares(
-        &ds.services,
-        binning,
-        map_spec,
-        &ds.period,
-        ds.zone,
-        ds.centre(),
-    );
     let total_hours: f64 = period_hours.iter().sum();
     let state_in = |bin: Option<usize>| -> Vec<byrum::OpenState> {
         shares

@@ -2,9 +2,12 @@
 //! questions answered in plain language, English or Danish, every number
 //! traceable to a file in the output folder.
 
+mod services;
+
 use byrum::{Document, EmergingCategory, H3Emerging, H3HotSpots, IngestSummary, Lang};
 
 use crate::maps::pretty_bin;
+use crate::planner::ServicesOut;
 
 /// What the report quotes, gathered by the main job.
 pub(crate) struct Facts<'a> {
@@ -18,16 +21,8 @@ pub(crate) struct Facts<'a> {
     pub emerging: Option<&'a H3Emerging>,
     /// Whether heatmap tiles were written.
     pub tiles: bool,
-    /// Sections written by the planner analyses, in order.
-    pub sections: Vec<Section>,
-}
-
-/// One section of the report: a heading, its Markdown blocks and its key
-/// findings for the summary.
-pub(crate) struct Section {
-    pub heading: String,
-    pub write: Box<dyn Fn(&mut Document)>,
-    pub key_findings: Vec<String>,
+    /// Services, service gaps and outreach windows.
+    pub services: Option<&'a ServicesOut>,
 }
 
 /// A count as a report may show it: below the privacy threshold it reads "fewer than k".
@@ -52,7 +47,6 @@ pub(crate) fn season(lang: Lang, name: &str) -> String {
 }
 
 /// Weekday names (`mon` … `sun`) in the report's language.
-#[allow(dead_code)] // used by the outreach-window section (issue 5 wiring)
 pub(crate) fn weekday(lang: Lang, name: &str) -> String {
     let (en, da) = match name {
         "mon" => ("Monday", "mandag"),
@@ -122,7 +116,10 @@ fn build(f: &Facts) -> Document {
         ),
     });
 
-    let findings: Vec<&String> = f.sections.iter().flat_map(|s| &s.key_findings).collect();
+    let mut findings: Vec<String> = Vec::new();
+    if let Some(s) = f.services {
+        findings.extend(services::key_findings(f, s));
+    }
     if !findings.is_empty() {
         doc.heading(2, l.pick("Key findings", "Hovedresultater"));
         doc.list(&findings);
@@ -130,9 +127,8 @@ fn build(f: &Facts) -> Document {
 
     data_section(&mut doc, f);
     time_section(&mut doc, f);
-    for s in &f.sections {
-        doc.heading(2, &s.heading);
-        (s.write)(&mut doc);
+    if let Some(s) = f.services {
+        services::section(&mut doc, f, s);
     }
     hotspot_section(&mut doc, f);
     files_section(&mut doc, f);
@@ -306,7 +302,7 @@ fn hotspot_section(doc: &mut Document, f: &Facts) {
 fn files_section(doc: &mut Document, f: &Facts) {
     let l = f.lang;
     doc.heading(2, l.pick("Files in this folder", "Filer i mappen"));
-    let mut rows = vec![
+    let mut rows: Vec<(&str, &str, &str)> = vec![
         (
             "ingest_report.json",
             "every row read: used or rejected, with the reason",
