@@ -149,3 +149,10 @@ pub use tile::{
     tiles_touching,
 };
 pub use tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order};
+
+// issue 5, routes and safe-haven siting (route_segments, siting):
+mod route_segments;
+pub use route_segments::{
+    HotCellCoverage, HotCellRule, HotSpotCoverage, NearRoute, RoutePiece, RouteSegmentation,
+    RouteSegments, RouteSummary,
+};
