@@ -156,3 +156,7 @@ pub use route_segments::{
     HotCellCoverage, HotCellRule, HotSpotCoverage, NearRoute, RoutePiece, RouteSegmentation,
     RouteSegments, RouteSummary,
 };
+mod siting;
+pub use siting::{
+    Candidate, Candidates, SafeHavenSiting, SafeHavens, SitePick, greedy_max_coverage,
+};

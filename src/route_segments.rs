@@ -318,7 +318,10 @@ impl RouteSegmentation {
                 .enumerate()
                 .flat_map(|(p, piece)| {
                     piece.line.lines().map(move |l| {
-                        GeomWithData::new(Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]), p as u32)
+                        GeomWithData::new(
+                            Line::new([l.start.x, l.start.y], [l.end.x, l.end.y]),
+                            p as u32,
+                        )
                     })
                 })
                 .collect(),
@@ -334,7 +337,8 @@ impl RouteSegmentation {
                 |((mut c, mut w), mut best), i| {
                     best.clear();
                     for hit in tree.locate_within_distance([inc.x[i], inc.y[i]], b2) {
-                        let d2 = rstar::PointDistance::distance_2(hit.geom(), &[inc.x[i], inc.y[i]]);
+                        let d2 =
+                            rstar::PointDistance::distance_2(hit.geom(), &[inc.x[i], inc.y[i]]);
                         let piece = hit.data;
                         let route = pieces[piece as usize].route;
                         let d = d2.sqrt();
@@ -881,7 +885,11 @@ impl HotSpotCoverage {
             p.insert("q".into(), json!(c.q));
             p.insert(
                 "count".into(),
-                if hidden(c.count) { Value::Null } else { c.count.into() },
+                if hidden(c.count) {
+                    Value::Null
+                } else {
+                    c.count.into()
+                },
             );
             p.insert(
                 "peak_count".into(),
