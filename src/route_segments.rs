@@ -685,6 +685,14 @@ impl RouteSegments {
                         None => hours.iter().any(|&h| h > 0.0),
                     })
                 };
+                let walked_share = |r: usize| -> Option<f64> {
+                    let hours = self.routes[r].walked_hours.as_ref()?;
+                    let (w, all) = match peak {
+                        Some((b, _)) => (hours[b], self.exposure_hours[b]),
+                        None => (hours.iter().sum(), self.exposure_hours.iter().sum()),
+                    };
+                    Some(if all > 0.0 { w / all } else { 0.0 })
+                };
                 let mut near: Vec<(f64, usize)> = outreach
                     .iter()
                     .map(|&r| (Euclidean.distance(&poly, &self.lines[r]), r))
@@ -696,6 +704,7 @@ impl RouteSegments {
                     name: self.routes[r].name.clone(),
                     distance_m: d,
                     walked_at_peak: walked_at(r),
+                    walked_share_at_peak: walked_share(r),
                 });
                 let covered_by = near
                     .iter()
@@ -795,6 +804,10 @@ pub struct NearRoute {
     pub distance_m: f64,
     /// Whether it is walked in the cell's peak bin; `None` without a schedule.
     pub walked_at_peak: Option<bool>,
+    /// The share of the peak bin's calendar hours it is walked (e.g. 3/7 for
+    /// a round walked three evenings a week in an evening bin); `None`
+    /// without a schedule. Without a peak bin, the share of the whole period.
+    pub walked_share_at_peak: Option<f64>,
 }
 
 /// One significant hot cell and whether outreach reaches it at its peak.
@@ -859,6 +872,7 @@ impl HotSpotCoverage {
     /// `peak_count` (suppressed likewise), `peak_rate_per_hour`,
     /// `nearest_outreach_id`, `nearest_outreach_name`,
     /// `nearest_outreach_m`, `walked_at_peak` (`null` without a schedule),
+    /// `walked_share_at_peak` (share of the peak bin's hours it is walked),
     /// `covered`, `covered_by` (route id).
     #[must_use]
     pub fn layer(&self, routes: &RouteSegments, min_count: u64) -> Layer {
@@ -922,6 +936,10 @@ impl HotSpotCoverage {
             p.insert(
                 "walked_at_peak".into(),
                 json!(n.and_then(|n| n.walked_at_peak)),
+            );
+            p.insert(
+                "walked_share_at_peak".into(),
+                json!(n.and_then(|n| n.walked_share_at_peak)),
             );
             p.insert("covered".into(), c.covered.into());
             p.insert(
