@@ -579,3 +579,74 @@ fn demo_siting_greedy_first_site_is_the_best_single_site() {
         last.cumulative_count
     );
 }
+
+/// The real Helsinki walking streets (2,253 lines) cut into 50 m pieces, with
+/// the Helsinki services as stand-in incidents: lengths add up, and the
+/// incidents near each street equal a brute-force scan.
+#[test]
+fn helsinki_streets_cut_and_count() {
+    let path = common::real("helsinki_walk_streets.geojson");
+    let (routes, rr) = read::geojson::read_routes(&path, None).unwrap();
+    let (services, _) =
+        read::geojson::read_services(&common::real("helsinki_services.geojson"), Some("FI"))
+            .unwrap();
+    let mut csv = String::from("id,lon,lat,timestamp,category\n");
+    for (k, s) in services.iter().enumerate() {
+        use std::fmt::Write as _;
+        writeln!(
+            csv,
+            "{k},{:.7},{:.7},2024-06-0{}T12:00:00+03:00,service",
+            s.point.x(),
+            s.point.y(),
+            1 + k % 7
+        )
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("incidents.csv");
+    std::fs::write(&file, csv).unwrap();
+    let ds = DatasetBuilder::new()
+        .incidents(IncidentReader::new().read_csv(&file).unwrap())
+        .routes(routes, rr)
+        .build()
+        .unwrap();
+    let inc = &ds.incidents;
+    let binning = TimeBinning::default();
+    let spec = BinSpec::all();
+    let bins = binning.assign(&spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
+    let segs = RouteSegmentation::default()
+        .compute(&ds, &binning, &spec, &bins)
+        .unwrap();
+    assert_eq!(segs.routes.len(), 2253);
+    assert_eq!(
+        segs.unscheduled.len(),
+        2253 - segs.routes.iter().filter(|r| r.schedule.is_some()).count()
+    );
+    use geo::line_measures::{Distance, Euclidean};
+    let mut near_total = 0;
+    for r in &segs.routes {
+        let line = &segs.lines[r.route];
+        let full: f64 = line
+            .lines()
+            .map(|l| (l.end.x - l.start.x).hypot(l.end.y - l.start.y))
+            .sum();
+        assert!(
+            (r.length_m - full).abs() < 1e-6 * full.max(1.0),
+            "{}",
+            r.name
+        );
+        assert_eq!(
+            r.pieces.len(),
+            (full / 50.0 - 1e-9).ceil().max(0.0) as usize,
+            "{}",
+            r.name
+        );
+        let brute = (0..inc.len())
+            .filter(|&i| Euclidean.distance(&Point::new(inc.x[i], inc.y[i]), line) <= 50.0)
+            .count() as u64;
+        assert_eq!(r.count, brute, "{}", r.name);
+        near_total += brute;
+    }
+    assert!(near_total > 0);
+    assert_eq!(segs.counts.iter().sum::<u64>(), near_total);
+}
