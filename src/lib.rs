@@ -159,4 +159,14 @@ pub use opening::{OPEN_MAJORITY, Timetable};
 pub use service_gap::{
     NO_SERVICE, NearbyService, OutreachWindow, OutreachWindows, ServiceGap, ServiceGapResult,
     opening_hours_problems, outreach_table, services_layer,
+
+// issue 5, routes and safe-haven siting (route_segments, siting):
+mod route_segments;
+pub use route_segments::{
+    HotCellCoverage, HotCellRule, HotSpotCoverage, NearRoute, RoutePiece, RouteSegmentation,
+    RouteSegments, RouteSummary,
+};
+mod siting;
+pub use siting::{
+    Candidate, Candidates, SafeHavenSiting, SafeHavens, SitePick, greedy_max_coverage,
 };
