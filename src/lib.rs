@@ -149,3 +149,11 @@ pub use tile::{
     tiles_touching,
 };
 pub use tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order};
+
+// issue 5, evaluation of interventions (evaluation, read::interventions):
+mod evaluation;
+pub use evaluation::{
+    Controls, DarkLight, Displacement, Estimate, Evaluation, Evaluations, InterventionResult,
+    LightingSplit, WdqReading, WindowRule, Windows,
+};
+pub use read::interventions::{Intervention, InterventionKind, read_interventions};
