@@ -39,8 +39,14 @@ Output (all WGS84 longitude/latitude, RFC 7946 GeoJSON)
     The western outreach route deliberately never comes near Karolinelunden.
 ``incidents.csv``
     ``id,lon,lat,timestamp,category``; ``N_INCIDENTS`` rows sorted by
-    instant; RFC 3339 timestamps with minute resolution and the
-    Europe/Copenhagen UTC offset valid at that instant.
+    instant, less those the new lighting prevented (see *Interventions*);
+    RFC 3339 timestamps with minute resolution and the Europe/Copenhagen UTC
+    offset valid at that instant.  Ids are numbered before the prevented
+    incidents are taken out, so they increase with the rows but have gaps.
+``interventions.csv``
+    ``place_id,date,kind,description,controls``: one row per intervention
+    (``INTERVENTIONS``), dates local ISO ``YYYY-MM-DD``, control place ids
+    ";"-separated.
 
 Model
 -----
@@ -88,6 +94,25 @@ squares) multiplied by time modifiers: rough_sleeping x2.5 at night
 (22-07 h) and x0.4 by day, noise x1.6 late evening, intoxication x1.3 in the
 evening, littering x1.8 in the morning, conflict x1.4 on Fri/Sat nights,
 welfare_concern x1.5 in winter (Nov-Mar).
+
+*Interventions.*  Two interventions are listed in ``interventions.csv``:
+
+- New lighting at Arkivpladsen from 2024-01-01 (``LIGHTING``).  After that
+  date, every Arkivpladsen incident drawn strictly inside the square (not
+  the spill-over around it) that happens in darkness (sun below civil
+  twilight, -6 degrees, at the incident; NOAA solar-position formulas) is
+  prevented with probability ``LIGHTING_REDUCTION`` (40 %).  Of the
+  prevented ones, ``LIGHTING_DISPLACED`` (25 %) happen instead at the same
+  instant in the ring within ``RING_M`` (200 m) of the square, outside every
+  place (uniform in that ring); the rest do not happen.  Daylight incidents
+  are untouched.  The effect uses its own random stream after all incidents
+  are drawn, so every other incident is exactly as without it.
+- New benches at Bredgade Torv from 2024-04-01: listed, but with no effect
+  in the model (a null result for the evaluation to find).
+
+Each intervention names its control places: comparable places with a flat
+trend (Karolinelunden grows and Frederikstorv fades for reasons of their
+own, so pooling them in would bias the controlled estimates).
 """
 
 from __future__ import annotations
@@ -119,6 +144,24 @@ BBOX = (9.90, 57.038, 9.94, 57.052)
 FJORD_LAT = 57.0502         # everything north of this is (roughly) Limfjord
 
 OUT_DIR = Path(__file__).resolve().parent / "aalborg"
+
+# Interventions (interventions.csv).  Only the lighting has an effect.
+# Controls: comparable places with a flat trend (Karolinelunden grows and
+# Frederikstorv fades for reasons of their own, J.F. Kennedys Plads is within
+# 200 m of Arkivpladsen, Bredgade Torv has its own intervention).
+LIGHTING = {"place_id": "arkivpladsen", "date": "2024-01-01", "kind": "lighting",
+            "description": "New LED lighting over the whole square",
+            "controls": "kildeparken"}
+LIGHTING_REDUCTION = 0.40   # share of dark incidents inside the square prevented
+LIGHTING_DISPLACED = 0.25   # share of the prevented that move into the ring
+RING_M = 200.0              # ring width around the square, metres
+CIVIL_TWILIGHT_DEG = -6.0   # darker than this is "dark"
+INTERVENTIONS = [
+    LIGHTING,
+    {"place_id": "bredgade_torv", "date": "2024-04-01", "kind": "benches",
+     "description": "Four new benches along the south side",
+     "controls": "jf_kennedys_plads;kildeparken"},
+]
 
 # Local metric grid
 LAT0 = 57.0445
@@ -464,6 +507,59 @@ def line_length_m(coords: list[list[float]]) -> float:
     return total
 
 
+def distance_to_ring_m(x: float, y: float, ring_xy: list[tuple[float, float]]) -> float:
+    """Distance in metres from (x, y) to the closed ring's boundary."""
+    best = math.inf
+    for (x1, y1), (x2, y2) in zip(ring_xy, ring_xy[1:]):
+        dx, dy = x2 - x1, y2 - y1
+        t = max(0.0, min(1.0, ((x - x1) * dx + (y - y1) * dy) / (dx * dx + dy * dy)))
+        best = min(best, math.hypot(x - x1 - t * dx, y - y1 - t * dy))
+    return best
+
+
+def sample_ring_point(rng: random.Random, place: dict, places: list[dict]) -> tuple[float, float]:
+    """Uniform point within RING_M of the place, outside every place, on land."""
+    x0, y0, x1, y1 = place["xy_bbox"]
+    while True:
+        x = rng.uniform(x0 - RING_M, x1 + RING_M)
+        y = rng.uniform(y0 - RING_M, y1 + RING_M)
+        lon, lat = (rnd(v) for v in to_lonlat(x, y))
+        if not in_bbox_land(lon, lat) or in_any_place(lon, lat, places):
+            continue
+        if distance_to_ring_m(*to_xy(lon, lat), place["xy"]) <= RING_M:
+            return lon, lat
+
+
+def solar_elevation_deg(utc: datetime, lon: float, lat: float) -> float:
+    """Geometric solar elevation (NOAA solar-position formulas, ~1 minute)."""
+    jd = utc.timestamp() / 86400.0 + 2440587.5
+    jc = (jd - 2451545.0) / 36525.0
+    mean_long = (280.46646 + jc * (36000.76983 + jc * 0.0003032)) % 360
+    mean_anom = 357.52911 + jc * (35999.05029 - 0.0001537 * jc)
+    ecc = 0.016708634 - jc * (0.000042037 + 0.0000001267 * jc)
+    m = math.radians(mean_anom)
+    centre = (math.sin(m) * (1.914602 - jc * (0.004817 + 0.000014 * jc))
+              + math.sin(2 * m) * (0.019993 - 0.000101 * jc) + math.sin(3 * m) * 0.000289)
+    omega = math.radians(125.04 - 1934.136 * jc)
+    app_long = mean_long + centre - 0.00569 - 0.00478 * math.sin(omega)
+    mean_obliq = 23 + (26 + (21.448 - jc * (46.815 + jc * (0.00059 - jc * 0.001813))) / 60) / 60
+    obliq = math.radians(mean_obliq + 0.00256 * math.cos(omega))
+    decl = math.asin(math.sin(obliq) * math.sin(math.radians(app_long)))
+    var_y = math.tan(obliq / 2) ** 2
+    l0 = math.radians(mean_long)
+    eq_time = 4 * math.degrees(
+        var_y * math.sin(2 * l0) - 2 * ecc * math.sin(m)
+        + 4 * ecc * var_y * math.sin(m) * math.cos(2 * l0)
+        - 0.5 * var_y ** 2 * math.sin(4 * l0) - 1.25 * ecc ** 2 * math.sin(2 * m))
+    minutes = utc.hour * 60 + utc.minute + utc.second / 60
+    true_solar = (minutes + eq_time + 4 * lon) % 1440
+    hour_angle = math.radians(true_solar / 4 - 180)
+    phi = math.radians(lat)
+    cos_zenith = (math.sin(phi) * math.sin(decl)
+                  + math.cos(phi) * math.cos(decl) * math.cos(hour_angle))
+    return 90 - math.degrees(math.acos(max(-1.0, min(1.0, cos_zenith))))
+
+
 # --------------------------------------------------------------------------
 # Time model
 # --------------------------------------------------------------------------
@@ -600,29 +696,67 @@ def main() -> None:
     place_counts = largest_remainder(n_place, [p["weight"] for p in places])
     bg_counts = largest_remainder(N_INCIDENTS - n_place, [b["share"] for b in BACKGROUND])
 
-    rows: list[tuple[int, float, float, str, str]] = []
+    rows: list[tuple[int, float, float, str, str, str]] = []
     for p, n in zip(places, place_counts):
         for _ in range(n):
             m, local = sampler.sample(rng_inc, H_EVENING, 1.25, p["trend"])
             lon, lat = sample_place_point(rng_inc, p, places)
             cat = rng_inc.choices(CATEGORIES, weights=category_weights(p["mix"], local))[0]
-            rows.append((m, lon, lat, local.isoformat(timespec="seconds"), cat))
+            rows.append((m, lon, lat, local.isoformat(timespec="seconds"), cat, p["id"]))
     for b, n in zip(BACKGROUND, bg_counts):
         for _ in range(n):
             m, local = sampler.sample(rng_inc, PROFILES[b["profile"]], b["weekend"], (1.0, 1.0))
             lon, lat = sample_background_point(rng_inc, b["spatial"], places)
             cat = rng_inc.choices(CATEGORIES, weights=category_weights(b["mix"], local))[0]
-            rows.append((m, lon, lat, local.isoformat(timespec="seconds"), cat))
+            rows.append((m, lon, lat, local.isoformat(timespec="seconds"), cat, b["id"]))
 
     rows.sort(key=lambda r: r[0])      # stable: ties keep generation order
+    kept, prevented, displaced = apply_lighting(rows, sampler, places)
     with open(OUT_DIR / "incidents.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id", "lon", "lat", "timestamp", "category"])
-        for i, (_, lon, lat, ts, cat) in enumerate(rows, start=1):
+        for i, (_, lon, lat, ts, cat, _) in kept:
             w.writerow([f"a{i:06d}", f"{lon:.6f}", f"{lat:.6f}", ts, cat])
 
+    # ---- interventions.csv
+    with open(OUT_DIR / "interventions.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["place_id", "date", "kind", "description", "controls"])
+        for iv in INTERVENTIONS:
+            for pid in [iv["place_id"], *iv["controls"].split(";")]:
+                assert any(p["id"] == pid for p in places), (iv, pid)
+            w.writerow([iv["place_id"], iv["date"], iv["kind"], iv["description"],
+                        iv["controls"]])
+
     print(f"wrote {OUT_DIR}: {len(places)} places, {len(SERVICES)} services, "
-          f"{len(ROUTES)} routes, {len(rows)} incidents")
+          f"{len(ROUTES)} routes, {len(kept)} incidents ({prevented} prevented by the "
+          f"lighting, {displaced} of them displaced into the ring), "
+          f"{len(INTERVENTIONS)} interventions")
+
+
+def apply_lighting(rows: list[tuple], sampler: TimeSampler,
+                   places: list[dict]) -> tuple[list[tuple[int, tuple]], int, int]:
+    """The lighting effect: returns the kept rows with their 1-based ids (numbered
+    before removal), and how many were prevented and displaced."""
+    rng = random.Random(SEED + 2)
+    place = next(p for p in places if p["id"] == LIGHTING["place_id"])
+    from_date = datetime.fromisoformat(LIGHTING["date"]).replace(tzinfo=TZ)
+    kept: list[tuple[int, tuple]] = []
+    prevented = displaced = 0
+    for i, row in enumerate(rows, start=1):
+        m, lon, lat, ts, cat, source = row
+        utc = sampler.start_utc + timedelta(minutes=m)
+        if (source == place["id"] and utc >= from_date and in_place(lon, lat, place)
+                and solar_elevation_deg(utc, lon, lat) < CIVIL_TWILIGHT_DEG
+                and rng.random() < LIGHTING_REDUCTION):
+            prevented += 1
+            if rng.random() < LIGHTING_DISPLACED:
+                displaced += 1
+                lon, lat = sample_ring_point(rng, place, places)
+                kept.append((i, (m, lon, lat, ts, cat, "displaced")))
+            continue
+        kept.append((i, row))
+    return kept, prevented, displaced
 
 
 if __name__ == "__main__":

@@ -170,3 +170,11 @@ mod siting;
 pub use siting::{
     Candidate, Candidates, SafeHavenSiting, SafeHavens, SitePick, greedy_max_coverage,
 };
+
+// issue 5, evaluation of interventions (evaluation, read::interventions):
+mod evaluation;
+pub use evaluation::{
+    Controls, DarkLight, Displacement, Estimate, Evaluation, Evaluations, InterventionResult,
+    LightingSplit, WdqReading, WindowRule, Windows,
+};
+pub use read::interventions::{Intervention, InterventionKind, read_interventions};
