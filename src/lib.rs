@@ -149,3 +149,9 @@ pub use tile::{
     tiles_touching,
 };
 pub use tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order};
+
+// issue 5, place profiles:
+mod profile;
+pub use profile::{
+    Estimate, NextComparison, PlaceProfile, PlaceProfiles, PlaceProfilesResult, RankMetric,
+};
