@@ -153,5 +153,5 @@ pub use tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order}
 // issue 5, place profiles:
 mod profile;
 pub use profile::{
-    Estimate, NextComparison, PlaceProfile, PlaceProfiles, PlaceProfilesResult, RankMetric,
+    NextComparison, PlaceProfile, PlaceProfiles, PlaceProfilesResult, RankMetric, RateEstimate,
 };

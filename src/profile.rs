@@ -91,7 +91,7 @@ impl RankMetric {
 /// A count over an exposure, its rate and exact Poisson interval, or the
 /// fact that it is withheld.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Estimate {
+pub struct RateEstimate {
     /// Incidents; `None` when suppressed (1 to `min_count − 1`).
     pub count: Option<u64>,
     /// The exposure: hours, or for per-area rates hours × area / 1,000 m²
@@ -108,7 +108,7 @@ pub struct Estimate {
     pub suppressed: bool,
 }
 
-impl Estimate {
+impl RateEstimate {
     fn new(n: u64, exposure: f64, confidence: f64, min_count: u64) -> Self {
         let suppressed = n > 0 && n < min_count;
         if suppressed {
@@ -202,25 +202,25 @@ pub struct PlaceProfile {
     /// count is not suppressed). Not used in any rate.
     pub weight: Option<f64>,
     /// Incidents per hour of the period, with its exact interval.
-    pub rate: Estimate,
+    pub rate: RateEstimate,
     /// Incidents per hour per 1,000 m² (`None` for a place without area).
-    pub rate_per_1000m2: Option<Estimate>,
+    pub rate_per_1000m2: Option<RateEstimate>,
     /// Counts per category, in the order of
     /// [`PlaceProfilesResult::categories`] (`None` = suppressed).
     pub categories: Vec<Option<u64>>,
     /// The hour bucket × season matrix, row-major (hour bucket outer, season
     /// inner, as [`TimeBinning::labels`] of `BinSpec::of(&[Hour, Season])`):
     /// counts over each bin's exposure hours.
-    pub hour_season: Vec<Estimate>,
+    pub hour_season: Vec<RateEstimate>,
     /// The bin of [`PlaceProfile::hour_season`] with the highest rate among
     /// those not suppressed and with incidents (ties: the higher count, then
     /// the earlier bin); `None` when there is none.
     pub peak: Option<usize>,
     /// Weekday (`[0]`) and weekend (`[1]`) counts and rates.
-    pub daytype: [Estimate; 2],
+    pub daytype: [RateEstimate; 2],
     /// Daylight (`[0]`) and darkness (`[1]`) counts and rates, over the
     /// daylight and darkness hours at the centroid.
-    pub darkness: [Estimate; 2],
+    pub darkness: [RateEstimate; 2],
     /// Rank (1 = first) by the lower confidence limit of the ranking metric;
     /// `None` for a suppressed place or one without the metric.
     pub rank: Option<usize>,
@@ -236,7 +236,7 @@ pub struct PlaceProfile {
 impl PlaceProfile {
     /// The estimate the ranking metric uses.
     #[must_use]
-    pub fn by_metric(&self, metric: RankMetric) -> Option<&Estimate> {
+    pub fn by_metric(&self, metric: RankMetric) -> Option<&RateEstimate> {
         match metric {
             RankMetric::PerHour => Some(&self.rate),
             RankMetric::PerHourPer1000m2 => self.rate_per_1000m2.as_ref(),
@@ -503,10 +503,10 @@ impl PlaceProfiles {
                 let pl = &ds.places[p];
                 let area = index.place_area_m2(p);
                 let n = row[0];
-                let rate = Estimate::new(n, period_hours, conf, k);
+                let rate = RateEstimate::new(n, period_hours, conf, k);
                 let rate_per_1000m2 = (area > 0.0).then(|| rate.scaled(area / 1000.0));
-                let hour_season: Vec<Estimate> = (0..nhs)
-                    .map(|b| Estimate::new(row[o_hs + b], hs_hours[b], conf, k))
+                let hour_season: Vec<RateEstimate> = (0..nhs)
+                    .map(|b| RateEstimate::new(row[o_hs + b], hs_hours[b], conf, k))
                     .collect();
                 let peak = peak_of(&hour_season);
                 PlaceProfile {
@@ -528,9 +528,10 @@ impl PlaceProfiles {
                         .collect(),
                     hour_season,
                     peak,
-                    daytype: [0, 1].map(|d| Estimate::new(row[o_day + d], day_hours[d], conf, k)),
+                    daytype: [0, 1]
+                        .map(|d| RateEstimate::new(row[o_day + d], day_hours[d], conf, k)),
                     darkness: [0, 1]
-                        .map(|d| Estimate::new(row[o_dark + d], dark_hours[p][d], conf, k)),
+                        .map(|d| RateEstimate::new(row[o_dark + d], dark_hours[p][d], conf, k)),
                     rank: None,
                     rank_group: None,
                     vs_next: None,
@@ -566,7 +567,7 @@ impl PlaceProfiles {
 
 /// The bin with the highest rate among those shown with incidents (ties:
 /// the higher count, then the earlier bin).
-fn peak_of(cells: &[Estimate]) -> Option<usize> {
+fn peak_of(cells: &[RateEstimate]) -> Option<usize> {
     let mut best: Option<(usize, f64, u64)> = None;
     for (b, e) in cells.iter().enumerate() {
         let (Some(n), Some(r)) = (e.count, e.rate) else {
@@ -1153,7 +1154,7 @@ impl PlaceProfilesResult {
 }
 
 /// Picks one split estimate of a profile.
-type Pick = fn(&PlaceProfile) -> &Estimate;
+type Pick = fn(&PlaceProfile) -> &RateEstimate;
 
 /// A place's outline as a single polygon where it is one, else a multipolygon.
 fn outline(p: &PlaceProfile) -> Geometry {
@@ -1275,7 +1276,7 @@ mod tests {
 
     #[test]
     fn peak_tie_break() {
-        let e = |n: u64, hours: f64| Estimate::new(n, hours, 0.95, 5);
+        let e = |n: u64, hours: f64| RateEstimate::new(n, hours, 0.95, 5);
         // Equal rates 10/100 and 20/200: the higher count wins; then the earlier bin.
         assert_eq!(peak_of(&[e(10, 100.0), e(20, 200.0), e(0, 1.0)]), Some(1));
         assert_eq!(peak_of(&[e(10, 100.0), e(10, 100.0)]), Some(0));
