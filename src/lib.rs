@@ -178,3 +178,9 @@ pub use evaluation::{
     LightingSplit, WdqReading, WindowRule, Windows,
 };
 pub use read::interventions::{Intervention, InterventionKind, read_interventions};
+
+// issue 5, place profiles:
+mod profile;
+pub use profile::{
+    NextComparison, PlaceProfile, PlaceProfiles, PlaceProfilesResult, RankMetric, RateEstimate,
+};
