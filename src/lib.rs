@@ -159,6 +159,7 @@ pub use opening::{OPEN_MAJORITY, Timetable};
 pub use service_gap::{
     NO_SERVICE, NearbyService, OutreachWindow, OutreachWindows, ServiceGap, ServiceGapResult,
     opening_hours_problems, outreach_table, services_layer,
+};
 
 // issue 5, routes and safe-haven siting (route_segments, siting):
 mod route_segments;

@@ -711,6 +711,16 @@ fn run(args: &Args) -> byrum::Result<()> {
         &map_labels,
         &stamp,
     )?;
+    let profiles = planner::profiles(args, &ds, &index, &place_of, &binning, &stamp)?;
+    let routes = if ds.routes.is_empty() {
+        None
+    } else {
+        Some(planner::routes(
+            args, &ds, &binning, &map_spec, &map_bins, &hotspots, &stamp,
+        )?)
+    };
+    let havens = planner::havens(args, &ds, &map_bins, &map_labels, &stamp)?;
+    let evaluations = planner::interventions(args, &ds, &index, input, &stamp)?;
 
     let mut written: Vec<String> = Vec::new();
     let mut write_layer = |mut layer: Layer, file: &str| -> byrum::Result<()> {
@@ -761,7 +771,11 @@ fn run(args: &Args) -> byrum::Result<()> {
         args.min_count,
     )?;
     write_csv(&mut table, &args.out.join("place_time_bins.csv"))?;
-    let summary = ds.ingest_summary();
+    let mut reports = ds.reports.clone();
+    if let Some((_, r)) = &evaluations {
+        reports.push(r.clone());
+    }
+    let summary = byrum::IngestSummary::of(reports);
     write_atomic(
         &args.out.join("ingest_report.json"),
         serde_json::to_string_pretty(&summary)?.as_bytes(),
@@ -777,7 +791,11 @@ fn run(args: &Args) -> byrum::Result<()> {
         hotspots: &hotspots,
         emerging: emerging.as_ref().ok(),
         tiles: !args.no_tiles,
-        sections: Vec::new(),
+        services: Some(&services),
+        profiles: &profiles,
+        routes: routes.as_ref(),
+        havens: &havens,
+        evaluations: evaluations.as_ref().map(|(e, _)| e),
     };
     written.extend(narrative::write(&facts, &args.out)?);
     println!(

@@ -2,7 +2,7 @@
 //! (XYZ, MBTiles, PMTiles), the legend, overview images and small multiples.
 
 use byrum::{
-    BinSpec, ColourScale, DensitySurface, HeatmapTiles, MetricGrid, Ramp, Scaling, TimeBinning,
+    ColourScale, DensitySurface, HeatmapTiles, MetricGrid, Ramp, Scaling, TimeBinning,
     tiles_touching, write_atomic,
 };
 use geo::BoundingRect;

@@ -4,10 +4,13 @@
 
 mod services;
 
-use byrum::{Document, EmergingCategory, H3Emerging, H3HotSpots, IngestSummary, Lang};
+use byrum::{
+    Document, EmergingCategory, Evaluations, H3Emerging, H3HotSpots, IngestSummary, Lang,
+    PlaceProfilesResult, SafeHavens,
+};
 
 use crate::maps::pretty_bin;
-use crate::planner::ServicesOut;
+use crate::planner::{RoutesOut, ServicesOut};
 
 /// What the report quotes, gathered by the main job.
 pub(crate) struct Facts<'a> {
@@ -23,6 +26,14 @@ pub(crate) struct Facts<'a> {
     pub tiles: bool,
     /// Services, service gaps and outreach windows.
     pub services: Option<&'a ServicesOut>,
+    /// Place profiles and ranking.
+    pub profiles: &'a PlaceProfilesResult,
+    /// Route segments and hot-spot coverage (when there are routes).
+    pub routes: Option<&'a RoutesOut>,
+    /// Safe havens over all hours and per map bin.
+    pub havens: &'a (SafeHavens, SafeHavens),
+    /// Evaluated interventions (when an interventions file was given).
+    pub evaluations: Option<&'a Evaluations>,
 }
 
 /// A count as a report may show it: below the privacy threshold it reads "fewer than k".
@@ -336,6 +347,9 @@ fn files_section(doc: &mut Document, f: &Facts) {
             "emerging hot spots",
             "nye og skiftende hot spots",
         ));
+    }
+    if f.services.is_some() {
+        rows.extend(services::FILES);
     }
     rows.push((
         "images/",
