@@ -20,7 +20,7 @@
 //! | tiles | [`TileId`], [`ColourScale`], [`HeatmapTiles`] (XYZ, [`MbTilesWriter`], [`PmTilesWriter`]) |
 //! | images | [`legend_image`], [`OverviewMap`] (per-bin overviews, small multiples) |
 //! | output | [`Layer`] (GeoJSON), [`h3_layer`], [`place_bin_table`] (polars) |
-//! | report | [`Document`] (Markdown and HTML, [`Lang`] English or Danish) |
+//! | report | [`PlannerReport`] → [`Document`] (Markdown and HTML, [`Lang`] English or Danish) |
 //!
 //! Every distance is in metres in the data set's projection; every hour of
 //! day is local time at the incident, daylight saving included. Every row
@@ -85,6 +85,7 @@ mod output;
 mod overview;
 mod projection;
 pub mod read;
+mod report;
 mod stats;
 mod study_area;
 mod table;
@@ -113,6 +114,7 @@ pub use output::{write_atomic, write_png};
 pub use overview::OverviewMap;
 pub use projection::{Projection, utm_zone};
 pub use read::incidents::{ColumnMap, Crs, DuplicateRecords, IncidentBatch, IncidentReader};
+pub use report::{PlannerReport, RouteFindings, ServiceFindings, describe_bin};
 pub use study_area::StudyArea;
 pub use table::{place_bin_table, write_csv};
 pub use time::{

@@ -26,7 +26,6 @@ use geo::{BoundingRect, ConvexHull};
 use indicatif::{ProgressBar, ProgressStyle};
 
 mod maps;
-mod narrative;
 mod planner;
 
 use maps::write_maps;
@@ -782,22 +781,25 @@ fn run(args: &Args) -> byrum::Result<()> {
     )?;
     let time_bins = time_bin_totals(&map_labels, &map_bins, &map_exposure);
     write_time_bins(&time_bins, args.min_count, &args.out.join("time_bins.csv"))?;
-    let facts = narrative::Facts {
-        ds: &ds,
-        lang: args.lang.parse()?,
-        min_count: args.min_count,
-        summary: &summary,
-        time_bins,
-        hotspots: &hotspots,
-        emerging: emerging.as_ref().ok(),
-        tiles: !args.no_tiles,
-        services: Some(&services),
-        profiles: &profiles,
-        routes: routes.as_ref(),
-        havens: &havens,
-        evaluations: evaluations.as_ref().map(|(e, _)| e),
-    };
-    written.extend(narrative::write(&facts, &args.out)?);
+    let mut report = byrum::PlannerReport::new(&ds, &summary, &hotspots, args.lang.parse()?);
+    report.min_count = args.min_count;
+    report.time_bins = time_bins;
+    report.emerging = emerging.as_ref().ok();
+    report.tiles = !args.no_tiles;
+    report.profiles = Some(&profiles);
+    report.services = Some(byrum::ServiceFindings {
+        timetable: &services.timetable,
+        gap: &services.gap,
+        windows: &services.windows,
+    });
+    report.routes = routes.as_ref().map(|r| byrum::RouteFindings {
+        segments: &r.segments,
+        coverage: &r.coverage,
+    });
+    report.havens = Some(&havens.0);
+    report.havens_per_bin = Some(&havens.1);
+    report.evaluations = evaluations.as_ref().map(|(e, _)| e);
+    written.extend(report.write(&args.out)?);
     println!(
         "wrote {}: {}, place_time_bins.csv ({} rows), ingest_report.json ({} read, {} accepted, {} rejected)",
         args.out.display(),

@@ -19,16 +19,6 @@ pub(crate) fn sig(v: f64) -> String {
     }
 }
 
-/// "21-24_winter" → "21–24 h, winter" for titles.
-pub(crate) fn pretty_bin(label: &str) -> String {
-    match label.split_once('_') {
-        Some((hours, rest)) => {
-            format!("{} h, {}", hours.replace('-', "–"), rest.replace('_', ", "))
-        }
-        None => label.to_owned(),
-    }
-}
-
 /// The colour scale of tiles and images: one domain for every bin, so bins compare by eye.
 fn colour_scale(args: &Args, all: &[&DensitySurface]) -> byrum::Result<ColourScale> {
     let ramp: Ramp = args.ramp.parse()?;
@@ -319,7 +309,10 @@ pub(crate) fn write_maps(
         let label = s.label.clone().unwrap_or_default();
         let img = map.render(
             s,
-            &format!("Incident density, {}", pretty_bin(&label)),
+            &format!(
+                "Incident density, {}",
+                byrum::describe_bin(byrum::Lang::En, &label)
+            ),
             &format!(
                 "{} in {:.0} hours of this bin · services as open in this bin",
                 count_text(per_bin[b]),

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use byrum::{
     BinSpec, Candidates, Dataset, Evaluation, Evaluations, H3HotSpots, HotCellRule,
     HotSpotCoverage, IngestReport, Layer, OutreachWindow, OutreachWindows, PlaceProfiles,
-    PlaceProfilesResult, RankMetric, RouteSegmentation, RouteSegments, SafeHavenSiting,
-    SafeHavens, ServiceGap, ServiceGapResult, ServiceKind, SpatialIndex, TimeBinning, Timetable,
+    PlaceProfilesResult, RankMetric, RouteSegmentation, RouteSegments, SafeHavenSiting, SafeHavens,
+    ServiceGap, ServiceGapResult, ServiceKind, SpatialIndex, TimeBinning, Timetable,
     outreach_table, read_interventions, services_layer, write_csv,
 };
 
@@ -70,7 +70,6 @@ pub(crate) struct ServicesOut {
     pub timetable: Timetable,
     pub gap: ServiceGapResult,
     pub windows: Vec<OutreachWindow>,
-    pub kinds: Option<Vec<ServiceKind>>,
 }
 
 /// Services: weekly timetable, service-gap hours per place and hour, ranked
@@ -141,7 +140,6 @@ pub(crate) fn services(
         timetable,
         gap,
         windows,
-        kinds,
     })
 }
 
@@ -298,9 +296,11 @@ fn read_points(path: &Path) -> byrum::Result<Vec<(f64, f64)>> {
         path: path.to_path_buf(),
         message: why,
     };
-    let gj: geojson::GeoJson = text
-        .parse()
-        .map_err(|e| bad(format!("not GeoJSON ({e}); give candidate sites as GeoJSON points or a grid spacing in metres")))?;
+    let gj: geojson::GeoJson = text.parse().map_err(|e| {
+        bad(format!(
+            "not GeoJSON ({e}); give candidate sites as GeoJSON points or a grid spacing in metres"
+        ))
+    })?;
     let fc = geojson::FeatureCollection::try_from(gj)
         .map_err(|e| bad(format!("not a FeatureCollection ({e})")))?;
     let mut out = Vec::new();

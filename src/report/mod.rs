@@ -2,39 +2,142 @@
 //! questions answered in plain language, English or Danish, every number
 //! traceable to a file in the output folder.
 
+mod havens;
+mod interventions;
+mod places;
+mod routes;
 mod services;
 
-use byrum::{
-    Document, EmergingCategory, Evaluations, H3Emerging, H3HotSpots, IngestSummary, Lang,
-    PlaceProfilesResult, SafeHavens,
-};
+use std::path::Path;
 
-use crate::maps::pretty_bin;
-use crate::planner::{RoutesOut, ServicesOut};
+use crate::dataset::Dataset;
+use crate::document::{Document, Lang};
+use crate::emerging::EmergingCategory;
+use crate::error::Result;
+use crate::evaluation::Evaluations;
+use crate::hotspot::{H3Emerging, H3HotSpots};
+use crate::ingest::IngestSummary;
+use crate::opening::Timetable;
+use crate::output::write_atomic;
+use crate::profile::PlaceProfilesResult;
+use crate::route_segments::{HotSpotCoverage, RouteSegments};
+use crate::service_gap::{OutreachWindow, ServiceGapResult};
+use crate::siting::SafeHavens;
 
-/// What the report quotes, gathered by the main job.
-pub(crate) struct Facts<'a> {
-    pub ds: &'a byrum::Dataset,
+/// A planner's report: the action plan's questions answered in plain
+/// language, English or Danish, from the results of the analyses. Every
+/// paragraph names the output file its numbers come from (the names the
+/// `report` example writes), and no sentence or table shows a count from 1
+/// to `min_count − 1`.
+///
+/// Fill in what was computed; sections without results are left out.
+///
+/// ```no_run
+/// # fn run(ds: &byrum::Dataset, hotspots: &byrum::H3HotSpots, summary: &byrum::IngestSummary) -> byrum::Result<()> {
+/// use byrum::{Lang, PlannerReport};
+/// let report = PlannerReport::new(ds, summary, hotspots, Lang::Da);
+/// report.write(std::path::Path::new("out"))?; // report.md and report.html
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PlannerReport<'a> {
+    /// The data set analysed.
+    pub ds: &'a Dataset,
+    /// The language of the text and its number style.
     pub lang: Lang,
+    /// Counts from 1 to `min_count − 1` are written "fewer than k" (default 5).
     pub min_count: u64,
+    /// What was read, used and rejected.
     pub summary: &'a IngestSummary,
-    /// Hour × season bins: label, count, exposure hours.
+    /// Incidents and real hours per hour × season bin: (label, count, hours).
     pub time_bins: Vec<(String, u64, f64)>,
+    /// Gi* hot spots.
     pub hotspots: &'a H3HotSpots,
+    /// Emerging hot spots, if computed.
     pub emerging: Option<&'a H3Emerging>,
-    /// Whether heatmap tiles were written.
+    /// Whether heatmap tiles were written (for the list of files).
     pub tiles: bool,
-    /// Services, service gaps and outreach windows.
-    pub services: Option<&'a ServicesOut>,
     /// Place profiles and ranking.
-    pub profiles: &'a PlaceProfilesResult,
-    /// Route segments and hot-spot coverage (when there are routes).
-    pub routes: Option<&'a RoutesOut>,
-    /// Safe havens over all hours and per map bin.
-    pub havens: &'a (SafeHavens, SafeHavens),
-    /// Evaluated interventions (when an interventions file was given).
+    pub profiles: Option<&'a PlaceProfilesResult>,
+    /// Services, service gaps and outreach windows.
+    pub services: Option<ServiceFindings<'a>>,
+    /// Route segments and hot-spot coverage.
+    pub routes: Option<RouteFindings<'a>>,
+    /// Safe havens over all hours.
+    pub havens: Option<&'a SafeHavens>,
+    /// Safe havens per hour × season bin (same labels as `time_bins`).
+    pub havens_per_bin: Option<&'a SafeHavens>,
+    /// Evaluated interventions.
     pub evaluations: Option<&'a Evaluations>,
 }
+
+/// The services results a report quotes.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceFindings<'a> {
+    /// Services open per hour of the week and season.
+    pub timetable: &'a Timetable,
+    /// Incidents no open service reached.
+    pub gap: &'a ServiceGapResult,
+    /// Ranked outreach windows.
+    pub windows: &'a [OutreachWindow],
+}
+
+/// The route results a report quotes.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteFindings<'a> {
+    /// Route segments with counts and effort-corrected rates.
+    pub segments: &'a RouteSegments,
+    /// Significant hot spots and whether outreach reaches them at their peak.
+    pub coverage: &'a HotSpotCoverage,
+}
+
+impl<'a> PlannerReport<'a> {
+    /// A report with the data, the ingest summary and the hot spots; set the
+    /// other fields for the analyses that were run.
+    #[must_use]
+    pub fn new(
+        ds: &'a Dataset,
+        summary: &'a IngestSummary,
+        hotspots: &'a H3HotSpots,
+        lang: Lang,
+    ) -> Self {
+        Self {
+            ds,
+            lang,
+            min_count: 5,
+            summary,
+            time_bins: Vec::new(),
+            hotspots,
+            emerging: None,
+            tiles: false,
+            profiles: None,
+            services: None,
+            routes: None,
+            havens: None,
+            havens_per_bin: None,
+            evaluations: None,
+        }
+    }
+
+    /// The report as a document (Markdown, and HTML through [`Document::html`]).
+    #[must_use]
+    pub fn document(&self) -> Document {
+        build(self)
+    }
+
+    /// Writes `report.md` and `report.html` into `dir`; returns their names.
+    ///
+    /// # Errors
+    /// [`Error::Io`](crate::Error::Io) if a file cannot be written.
+    pub fn write(&self, dir: &Path) -> Result<Vec<String>> {
+        let doc = self.document();
+        write_atomic(&dir.join("report.md"), doc.markdown().as_bytes())?;
+        write_atomic(&dir.join("report.html"), doc.html().as_bytes())?;
+        Ok(vec!["report.md".into(), "report.html".into()])
+    }
+}
+
+type Facts<'a> = PlannerReport<'a>;
 
 /// A count as a report may show it: below the privacy threshold it reads "fewer than k".
 pub(crate) fn count(lang: Lang, n: u64, k: u64) -> String {
@@ -42,6 +145,30 @@ pub(crate) fn count(lang: Lang, n: u64, k: u64) -> String {
         format!("{} {k}", lang.pick("fewer than", "færre end"))
     } else {
         lang.int(n)
+    }
+}
+
+/// Whether a count may be shown: 0, or at least `k`.
+pub(crate) fn shown(n: u64, k: u64) -> bool {
+    n == 0 || n >= k
+}
+
+/// A number derived from counts (a rate, a share), or "–" when any of the
+/// counts is withheld: a rate would give the count away.
+pub(crate) fn derived(counts: &[u64], k: u64, text: impl FnOnce() -> String) -> String {
+    if counts.iter().all(|&n| shown(n, k)) {
+        text()
+    } else {
+        "–".to_owned()
+    }
+}
+
+/// A p-value: three decimals, or "< 0.001".
+pub(crate) fn p_value(lang: Lang, p: f64) -> String {
+    if p < 0.001 {
+        format!("< {}", lang.num(0.001, 3))
+    } else {
+        format!("= {}", lang.num(p, 3))
     }
 }
 
@@ -72,10 +199,23 @@ pub(crate) fn weekday(lang: Lang, name: &str) -> String {
     lang.pick(en, da).to_owned()
 }
 
-/// A bin label such as `21-24_winter` in words: "21–24 h, winter" or "kl. 21–24, vinter".
-pub(crate) fn bin(lang: Lang, label: &str) -> String {
+/// A time-bin label such as `21-24_winter` in words: "21–24 h, winter" in
+/// English, "kl. 21–24, vinter" in Danish.
+///
+/// ```
+/// use byrum::{Lang, describe_bin};
+/// assert_eq!(describe_bin(Lang::En, "21-24_winter"), "21–24 h, winter");
+/// assert_eq!(describe_bin(Lang::Da, "06-09_weekend_summer_dark"), "kl. 06–09, weekend, sommer, mørkt");
+/// ```
+#[must_use]
+pub fn describe_bin(lang: Lang, label: &str) -> String {
     match lang {
-        Lang::En => pretty_bin(label),
+        Lang::En => match label.split_once('_') {
+            Some((hours, rest)) => {
+                format!("{} h, {}", hours.replace('-', "–"), rest.replace('_', ", "))
+            }
+            None => label.to_owned(),
+        },
         Lang::Da => {
             let mut parts = label.split('_');
             let hours = parts.next().unwrap_or_default().replace('-', "–");
@@ -95,14 +235,6 @@ pub(crate) fn bin(lang: Lang, label: &str) -> String {
             }
         }
     }
-}
-
-/// Writes the report as Markdown and HTML.
-pub(crate) fn write(facts: &Facts, out: &std::path::Path) -> byrum::Result<Vec<String>> {
-    let doc = build(facts);
-    byrum::write_atomic(&out.join("report.md"), doc.markdown().as_bytes())?;
-    byrum::write_atomic(&out.join("report.html"), doc.html().as_bytes())?;
-    Ok(vec!["report.md".into(), "report.html".into()])
 }
 
 fn build(f: &Facts) -> Document {
@@ -128,8 +260,20 @@ fn build(f: &Facts) -> Document {
     });
 
     let mut findings: Vec<String> = Vec::new();
-    if let Some(s) = f.services {
+    if let Some(p) = f.profiles {
+        findings.extend(places::key_findings(f, p));
+    }
+    if let Some(s) = &f.services {
         findings.extend(services::key_findings(f, s));
+    }
+    if let Some(r) = &f.routes {
+        findings.extend(routes::key_findings(f, r));
+    }
+    if let Some(h) = f.havens {
+        findings.extend(havens::key_findings(f, h));
+    }
+    if let Some(e) = f.evaluations {
+        findings.extend(interventions::key_findings(f, e));
     }
     if !findings.is_empty() {
         doc.heading(2, l.pick("Key findings", "Hovedresultater"));
@@ -137,11 +281,23 @@ fn build(f: &Facts) -> Document {
     }
 
     data_section(&mut doc, f);
+    if let Some(p) = f.profiles {
+        places::section(&mut doc, f, p);
+    }
     time_section(&mut doc, f);
-    if let Some(s) = f.services {
+    hotspot_section(&mut doc, f);
+    if let Some(s) = &f.services {
         services::section(&mut doc, f, s);
     }
-    hotspot_section(&mut doc, f);
+    if let Some(r) = &f.routes {
+        routes::section(&mut doc, f, r);
+    }
+    if let Some(h) = f.havens {
+        havens::section(&mut doc, f, h, f.havens_per_bin);
+    }
+    if let Some(e) = f.evaluations {
+        interventions::section(&mut doc, f, e);
+    }
     files_section(&mut doc, f);
     doc
 }
@@ -157,7 +313,7 @@ fn data_section(doc: &mut Document, f: &Facts) {
         .map(|r| {
             r.rejected_by_reason
                 .iter()
-                .map(|(k, n)| format!("{} × `{k}`", l.int(*n)))
+                .map(|(k, n)| format!("{} × `{k}`", count(l, *n, f.min_count)))
                 .collect()
         })
         .unwrap_or_default();
@@ -167,9 +323,9 @@ fn data_section(doc: &mut Document, f: &Facts) {
     doc.paragraph(&match l {
         Lang::En => format!(
             "{} incident rows were read, {} used and {} rejected ({}). Times are local time in {} (daylight saving included); distances are metres in EPSG:{}. The period covers {} hours.",
-            l.int(read),
-            l.int(accepted),
-            l.int(rejected),
+            count(l, read, f.min_count),
+            count(l, accepted, f.min_count),
+            count(l, rejected, f.min_count),
             reasons.join(", "),
             ds.zone.name(),
             ds.projection.epsg(),
@@ -177,9 +333,9 @@ fn data_section(doc: &mut Document, f: &Facts) {
         ),
         Lang::Da => format!(
             "{} rækker med hændelser blev læst, {} brugt og {} afvist ({}). Tider er lokal tid i {} (med sommertid); afstande er meter i EPSG:{}. Perioden dækker {} timer.",
-            l.int(read),
-            l.int(accepted),
-            l.int(rejected),
+            count(l, read, f.min_count),
+            count(l, accepted, f.min_count),
+            count(l, rejected, f.min_count),
             reasons.join(", "),
             ds.zone.name(),
             ds.projection.epsg(),
@@ -203,22 +359,25 @@ fn time_section(doc: &mut Document, f: &Facts) {
         f.time_bins.iter().filter(|(_, _, h)| *h > 0.0).collect();
     let rate = |(_, n, h): &(String, u64, f64)| *n as f64 / h;
     ranked.sort_by(|a, b| rate(b).total_cmp(&rate(a)).then(a.0.cmp(&b.0)));
-    if let (Some(top), Some(low)) = (ranked.first(), ranked.last()) {
+    if let (Some(top), Some(low)) = (ranked.first(), ranked.last())
+        && shown(top.1, k)
+        && shown(low.1, k)
+    {
         doc.paragraph(&match l {
             Lang::En => format!(
                 "Incidents are most frequent at {} ({} per hour on average, {} incidents) and least frequent at {} ({} per hour).",
-                bin(l, &top.0),
+                describe_bin(l, &top.0),
                 l.sig(rate(top)),
                 count(l, top.1, k),
-                bin(l, &low.0),
+                describe_bin(l, &low.0),
                 l.sig(rate(low))
             ),
             Lang::Da => format!(
                 "Hændelserne er hyppigst {} ({} i timen i gennemsnit, {} hændelser) og sjældnest {} ({} i timen).",
-                bin(l, &top.0),
+                describe_bin(l, &top.0),
                 l.sig(rate(top)),
                 count(l, top.1, k),
-                bin(l, &low.0),
+                describe_bin(l, &low.0),
                 l.sig(rate(low))
             ),
         });
@@ -228,10 +387,10 @@ fn time_section(doc: &mut Document, f: &Facts) {
         .take(6)
         .map(|t| {
             vec![
-                bin(l, &t.0),
+                describe_bin(l, &t.0),
                 count(l, t.1, k),
                 l.int(t.2.round() as u64),
-                l.sig(rate(t)),
+                derived(&[t.1], k, || l.sig(rate(t))),
             ]
         })
         .collect();
@@ -348,8 +507,20 @@ fn files_section(doc: &mut Document, f: &Facts) {
             "nye og skiftende hot spots",
         ));
     }
+    if f.profiles.is_some() {
+        rows.extend(places::FILES);
+    }
     if f.services.is_some() {
         rows.extend(services::FILES);
+    }
+    if f.routes.is_some() {
+        rows.extend(routes::FILES);
+    }
+    if f.havens.is_some() {
+        rows.extend(havens::FILES);
+    }
+    if f.evaluations.is_some() {
+        rows.extend(interventions::FILES);
     }
     rows.push((
         "images/",

@@ -1,9 +1,11 @@
 //! Services and opening hours, service-gap hours, outreach windows.
 
-use byrum::{Document, Lang, OutreachWindow, ServiceKind, escape_markdown};
+use crate::document::{Document, Lang, escape_markdown};
+use crate::model::ServiceKind;
+use crate::service_gap::OutreachWindow;
 
-use super::{Facts, count, weekday};
-use crate::planner::ServicesOut;
+use super::ServiceFindings;
+use super::{Facts, count, derived, shown, weekday};
 
 /// The files this section's numbers come from: (file, English, Danish).
 pub(crate) const FILES: [(&str, &str, &str); 6] = [
@@ -39,23 +41,27 @@ pub(crate) const FILES: [(&str, &str, &str); 6] = [
     ),
 ];
 
-fn kinds_text(l: Lang, kinds: Option<&Vec<ServiceKind>>) -> String {
-    let name = |k: &ServiceKind| -> String {
-        let (en, da) = match k {
-            ServiceKind::WarmingRoom => ("warming room", "varmestue"),
-            ServiceKind::DropInCentre => ("drop-in centre", "værested"),
-            ServiceKind::Shelter => ("shelter", "herberg"),
-            ServiceKind::HealthRoom => ("health room", "sundhedsrum"),
-            ServiceKind::Toilet => ("toilet", "toilet"),
-            ServiceKind::Outreach => ("outreach base", "gadeteam"),
-            ServiceKind::Other(s) => (s.as_str(), s.as_str()),
-        };
-        escape_markdown(l.pick(en, da))
+/// A service kind in the report's language (Markdown-escaped).
+pub(crate) fn kind_name(l: Lang, k: &ServiceKind) -> String {
+    let (en, da) = match k {
+        ServiceKind::WarmingRoom => ("warming room", "varmestue"),
+        ServiceKind::DropInCentre => ("drop-in centre", "værested"),
+        ServiceKind::Shelter => ("shelter", "herberg"),
+        ServiceKind::HealthRoom => ("health room", "sundhedsrum"),
+        ServiceKind::Toilet => ("toilet", "toilet"),
+        ServiceKind::Outreach => ("outreach base", "gadeteam"),
+        ServiceKind::Other(s) => (s.as_str(), s.as_str()),
     };
+    escape_markdown(l.pick(en, da))
+}
+
+fn kinds_text(l: Lang, kinds: Option<&Vec<ServiceKind>>) -> String {
     match kinds {
-        None => l.pick("service of any kind", "tilbud af nogen art").to_owned(),
+        None => l
+            .pick("service of any kind", "tilbud af nogen art")
+            .to_owned(),
         Some(k) => {
-            let names: Vec<String> = k.iter().map(name).collect();
+            let names: Vec<String> = k.iter().map(|k| kind_name(l, k)).collect();
             let or = l.pick(" or ", " eller ");
             match names.split_last() {
                 Some((last, rest)) if !rest.is_empty() => {
@@ -85,43 +91,50 @@ fn window_text(l: Lang, w: &OutreachWindow) -> String {
     }
 }
 
-/// The hour of day (0–23) with the highest unmet share among hours with at
-/// least `k` incidents, and the lowest: (hour, unmet, total).
-fn extreme_hours(s: &ServicesOut, k: u64) -> Option<((usize, u64, u64), (usize, u64, u64))> {
+/// An hour of day (0–23) with its unmet and total incidents.
+type HourGap = (usize, u64, u64);
+
+/// The hour of day with the highest unmet share among hours with at least
+/// `k` incidents, and the one with the lowest.
+fn extreme_hours(s: &ServiceFindings<'_>, k: u64) -> Option<(HourGap, HourGap)> {
     let g = &s.gap;
     let mut by_hour = [(0u64, 0u64); 24];
     for (slot, (&t, &u)) in g.total_by_slot.iter().zip(&g.unmet_by_slot).enumerate() {
         by_hour[slot % 24].0 += u;
         by_hour[slot % 24].1 += t;
     }
-    let rows: Vec<(usize, u64, u64)> = by_hour
+    let rows: Vec<HourGap> = by_hour
         .iter()
         .enumerate()
-        .filter(|(_, (_, t))| *t >= k)
+        .filter(|(_, (u, t))| *t >= k && shown(*u, k))
         .map(|(h, &(u, t))| (h, u, t))
         .collect();
-    let share = |r: &&(usize, u64, u64)| r.1 as f64 / r.2 as f64;
+    let share = |r: &&HourGap| r.1 as f64 / r.2 as f64;
     let hi = rows.iter().max_by(|a, b| share(a).total_cmp(&share(b)))?;
     let lo = rows.iter().min_by(|a, b| share(a).total_cmp(&share(b)))?;
     Some((*hi, *lo))
 }
 
-pub(crate) fn key_findings(f: &Facts, s: &ServicesOut) -> Vec<String> {
+pub(crate) fn key_findings(f: &Facts, s: &ServiceFindings<'_>) -> Vec<String> {
     let l = f.lang;
+    let k = f.min_count;
     let g = &s.gap;
+    if !(shown(g.unmet, k) && shown(g.incidents, k)) {
+        return Vec::new();
+    }
     let mut out = vec![match l {
         Lang::En => format!(
             "{} of incidents ({}) happened when no open {} was within {} m (`service_gap_places.csv`).",
             l.pct(g.unmet_share, 0),
-            count(l, g.unmet, f.min_count),
-            kinds_text(l, s.kinds.as_ref()),
+            count(l, g.unmet, k),
+            kinds_text(l, s.gap.settings.kinds.as_ref()),
             l.num(g.settings.distance_m, 0)
         ),
         Lang::Da => format!(
             "{} af hændelserne ({}) skete, mens intet åbent tilbud ({}) lå inden for {} m (`service_gap_places.csv`).",
             l.pct(g.unmet_share, 0),
-            count(l, g.unmet, f.min_count),
-            kinds_text(l, s.kinds.as_ref()),
+            count(l, g.unmet, k),
+            kinds_text(l, s.gap.settings.kinds.as_ref()),
             l.num(g.settings.distance_m, 0)
         ),
     }];
@@ -144,7 +157,7 @@ pub(crate) fn key_findings(f: &Facts, s: &ServicesOut) -> Vec<String> {
     out
 }
 
-pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServicesOut) {
+pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServiceFindings<'_>) {
     let l = f.lang;
     let k = f.min_count;
     let ds = f.ds;
@@ -163,7 +176,7 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServicesOut) {
         .map(|(i, svc)| {
             vec![
                 escape_markdown(&svc.name),
-                escape_markdown(svc.kind.as_str()),
+                kind_name(l, &svc.kind),
                 svc.opening_hours.as_ref().map_or_else(
                     || l.pick("unknown", "ukendt").to_owned(),
                     |h| format!("`{}`", h.text().replace('`', "'")),
@@ -189,7 +202,10 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServicesOut) {
             l.pick("Service", "Tilbud"),
             l.pick("Kind", "Type"),
             l.pick("Opening hours", "Åbningstider"),
-            l.pick("Open hours per week (average)", "Åbne timer pr. uge (gennemsnit)"),
+            l.pick(
+                "Open hours per week (average)",
+                "Åbne timer pr. uge (gennemsnit)",
+            ),
         ],
         &rows,
     );
@@ -206,22 +222,22 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServicesOut) {
     doc.paragraph(&match l {
         Lang::En => format!(
             "An incident is *unmet* when no {} was open within {} m (straight line) at the time it happened. {} of {} incidents ({}) were unmet. For {} of them a service was near but closed; for {} there is no such service within {} m at any time.",
-            kinds_text(l, s.kinds.as_ref()),
+            kinds_text(l, s.gap.settings.kinds.as_ref()),
             l.num(g.settings.distance_m, 0),
             count(l, g.unmet, k),
-            l.int(g.incidents),
-            l.pct(g.unmet_share, 1),
+            count(l, g.incidents, k),
+            derived(&[g.unmet, g.incidents], k, || l.pct(g.unmet_share, 1)),
             count(l, closed_nearby, k),
             count(l, g.unmet_no_service_nearby, k),
             l.num(g.settings.distance_m, 0)
         ),
         Lang::Da => format!(
             "En hændelse er *uden dækning*, når intet åbent tilbud ({}) lå inden for {} m (i lige linje), da den skete. {} af {} hændelser ({}) var uden dækning. Ved {} af dem lå et tilbud tæt på, men var lukket; ved {} findes der slet ikke et sådant tilbud inden for {} m.",
-            kinds_text(l, s.kinds.as_ref()),
+            kinds_text(l, s.gap.settings.kinds.as_ref()),
             l.num(g.settings.distance_m, 0),
             count(l, g.unmet, k),
-            l.int(g.incidents),
-            l.pct(g.unmet_share, 1),
+            count(l, g.incidents, k),
+            derived(&[g.unmet, g.incidents], k, || l.pct(g.unmet_share, 1)),
             count(l, closed_nearby, k),
             count(l, g.unmet_no_service_nearby, k),
             l.num(g.settings.distance_m, 0)
@@ -251,10 +267,10 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServicesOut) {
         let name = if row < g.places {
             escape_markdown(&ds.places[row].name)
         } else {
-            l.pick("(outside all places)", "(uden for stederne)").to_owned()
+            l.pick("(outside all places)", "(uden for stederne)")
+                .to_owned()
         };
-        let shown = |n: u64| n == 0 || n >= k;
-        let share = if shown(total) && shown(unmet) && total > 0 {
+        let share = if shown(total, k) && shown(unmet, k) && total > 0 {
             l.pct(unmet as f64 / total as f64, 0)
         } else {
             "–".to_owned()
@@ -273,7 +289,10 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServicesOut) {
             l.pick("Incidents", "Hændelser"),
             l.pick("Unmet", "Uden dækning"),
             l.pick("Share unmet", "Andel uden dækning"),
-            l.pick("No service within reach at all", "Slet intet tilbud inden for rækkevidde"),
+            l.pick(
+                "No service within reach at all",
+                "Slet intet tilbud inden for rækkevidde",
+            ),
         ],
         &rows,
     );
@@ -357,7 +376,7 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServicesOut) {
     );
     // The best window of every place, so one busy place does not hide the others.
     let mut best: Vec<&OutreachWindow> = Vec::new();
-    for w in &s.windows {
+    for w in s.windows {
         if !best.iter().any(|b| b.place == w.place) {
             best.push(w);
         }

@@ -1,0 +1,260 @@
+//! Routes: incidents along outreach rounds and safety walks, effort-corrected
+//! rates, and the hot spots no outreach round reaches when they peak.
+
+use crate::document::{Document, Lang, escape_markdown};
+use crate::model::RouteKind;
+
+use super::RouteFindings;
+use super::{Facts, count, describe_bin};
+
+/// The files this section's numbers come from: (file, English, Danish).
+pub(crate) const FILES: [(&str, &str, &str); 2] = [
+    (
+        "route_segments.geojson",
+        "route segments with incidents, rates per 100 m and per route-hour walked, per time bin",
+        "rutestykker med hændelser, rater pr. 100 m og pr. gået rutetime, pr. tidsrum",
+    ),
+    (
+        "hot_spot_coverage.geojson",
+        "significant hot spots and whether an outreach route reaches them at their peak",
+        "signifikante hot spots, og om en opsøgende rute når dem, når de topper",
+    ),
+];
+
+pub(crate) fn key_findings(f: &Facts, r: &RouteFindings<'_>) -> Vec<String> {
+    let l = f.lang;
+    let c = &r.coverage;
+    let uncovered: Vec<_> = c.uncovered().collect();
+    vec![if c.cells.is_empty() {
+        l.pick(
+            "No cell is a significant hot spot, so route coverage was not assessed (`hot_spot_coverage.geojson`).",
+            "Ingen celle er et signifikant hot spot, så rutedækningen er ikke vurderet (`hot_spot_coverage.geojson`).",
+        )
+        .to_owned()
+    } else if uncovered.is_empty() {
+        match l {
+            Lang::En => format!(
+                "Every one of the {} significant hot spots is passed by an outreach route within {} m in its peak hours (`hot_spot_coverage.geojson`).",
+                c.cells.len(),
+                l.num(c.buffer_m, 0)
+            ),
+            Lang::Da => format!(
+                "Alle {} signifikante hot spots passeres af en opsøgende rute inden for {} m i deres travleste tidsrum (`hot_spot_coverage.geojson`).",
+                c.cells.len(),
+                l.num(c.buffer_m, 0)
+            ),
+        }
+    } else {
+        match l {
+            Lang::En => format!(
+                "{} of {} significant hot spots are not passed by an outreach route within {} m in their peak hours (`hot_spot_coverage.geojson`).",
+                uncovered.len(),
+                c.cells.len(),
+                l.num(c.buffer_m, 0)
+            ),
+            Lang::Da => format!(
+                "{} af {} signifikante hot spots passeres ikke af en opsøgende rute inden for {} m i deres travleste tidsrum (`hot_spot_coverage.geojson`).",
+                uncovered.len(),
+                c.cells.len(),
+                l.num(c.buffer_m, 0)
+            ),
+        }
+    }]
+}
+
+pub(crate) fn section(doc: &mut Document, f: &Facts, r: &RouteFindings<'_>) {
+    let l = f.lang;
+    let k = f.min_count;
+    let s = &r.segments;
+    doc.heading(
+        2,
+        l.pick(
+            "Routes: outreach rounds and safety walks",
+            "Ruter: opsøgende runder og tryghedsvandringer",
+        ),
+    );
+    doc.paragraph(&match l {
+        Lang::En => format!(
+            "Each route is cut into segments of {} m; an incident within {} m of a route counts once for it, on the nearest segment. Incidents are recorded where staff walk, so for routes with a schedule the *effort-corrected* rate divides the incidents that happened while the route was being walked by the hours it was walked.",
+            l.num(s.segment_m, 0),
+            l.num(s.buffer_m, 0)
+        ),
+        Lang::Da => format!(
+            "Hver rute er delt i stykker på {} m; en hændelse inden for {} m af en rute tæller én gang for den, på det nærmeste stykke. Hændelser registreres, hvor personalet går, så for ruter med et skema deler den *indsatskorrigerede* rate de hændelser, der skete, mens ruten blev gået, med antallet af gåede timer.",
+            l.num(s.segment_m, 0),
+            l.num(s.buffer_m, 0)
+        ),
+    });
+    let rows: Vec<Vec<String>> = s
+        .routes
+        .iter()
+        .map(|rt| {
+            vec![
+                escape_markdown(&rt.name),
+                match &rt.kind {
+                    RouteKind::Outreach => l.pick("outreach round", "opsøgende runde").to_owned(),
+                    RouteKind::SafetyWalk => l.pick("safety walk", "tryghedsvandring").to_owned(),
+                    RouteKind::Typical => l.pick("typical route", "typisk rute").to_owned(),
+                    RouteKind::Other(s) => escape_markdown(s),
+                },
+                rt.schedule.as_ref().map_or_else(
+                    || l.pick("none", "intet").to_owned(),
+                    |t| format!("`{}`", t.replace('`', "'")),
+                ),
+                l.num(rt.length_m, 0),
+                count(l, rt.count, k),
+                if rt.count == 0 || rt.count >= k {
+                    l.sig(rt.count as f64 / rt.length_m * 100.0)
+                } else {
+                    "–".to_owned()
+                },
+                rt.walked_hours_total
+                    .map_or_else(|| "–".to_owned(), |h| l.int(h.round() as u64)),
+                rt.walked_count
+                    .map_or_else(|| "–".to_owned(), |n| count(l, n, k)),
+                match (rt.effort_rate, rt.walked_count) {
+                    (Some(e), Some(n)) if n == 0 || n >= k => l.sig(e),
+                    _ => "–".to_owned(),
+                },
+            ]
+        })
+        .collect();
+    doc.table(
+        &[
+            l.pick("Route", "Rute"),
+            l.pick("Kind", "Type"),
+            l.pick("Walked", "Gås"),
+            l.pick("Length (m)", "Længde (m)"),
+            l.pick("Incidents near it", "Hændelser nær ruten"),
+            l.pick("Per 100 m", "Pr. 100 m"),
+            l.pick("Hours walked", "Gåede timer"),
+            l.pick("Incidents while walked", "Hændelser mens den gås"),
+            l.pick("Per route-hour walked", "Pr. gået rutetime"),
+        ],
+        &rows,
+    );
+    // The busiest segments over all routes.
+    let mut pieces: Vec<usize> = (0..s.pieces.len()).collect();
+    pieces.sort_by(|&a, &b| {
+        s.rate_per_100m(b)
+            .total_cmp(&s.rate_per_100m(a))
+            .then(a.cmp(&b))
+    });
+    let rows: Vec<Vec<String>> = pieces
+        .iter()
+        .take(5)
+        .filter(|&&p| s.counts[p] >= k)
+        .map(|&p| {
+            let piece = &s.pieces[p];
+            let route = &s.routes[piece.route];
+            vec![
+                escape_markdown(&route.name),
+                format!(
+                    "{}–{} m",
+                    l.num(piece.start_m, 0),
+                    l.num(piece.start_m + piece.length_m, 0)
+                ),
+                count(l, s.counts[p], k),
+                l.sig(s.rate_per_100m(p)),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        doc.paragraph(l.pick(
+            "The busiest segments (incidents per 100 m of route):",
+            "De travleste rutestykker (hændelser pr. 100 m rute):",
+        ));
+        doc.table(
+            &[
+                l.pick("Route", "Rute"),
+                l.pick("Along the route", "Langs ruten"),
+                l.pick("Incidents", "Hændelser"),
+                l.pick("Per 100 m", "Pr. 100 m"),
+            ],
+            &rows,
+        );
+    }
+    if !s.unscheduled.is_empty() {
+        let names: Vec<String> = s.unscheduled.iter().map(|n| escape_markdown(n)).collect();
+        doc.paragraph(&format!(
+            "{} {}.",
+            l.pick(
+                "Routes without a schedule (no effort correction):",
+                "Ruter uden skema (ingen indsatskorrektion):"
+            ),
+            names.join(", ")
+        ));
+    }
+    doc.source(&["route_segments.geojson"]);
+
+    let c = &r.coverage;
+    doc.heading(
+        3,
+        l.pick(
+            "Hot spots the outreach rounds do not reach",
+            "Hot spots, de opsøgende runder ikke når",
+        ),
+    );
+    doc.paragraph(&match l {
+        Lang::En => format!(
+            "A significant hot spot ({}) is *reached* when an outreach route passes within {} m of it and is walked during the time bin in which the hot spot has most incidents per hour.",
+            c.rule.describe(),
+            l.num(c.buffer_m, 0)
+        ),
+        Lang::Da => format!(
+            "Et signifikant hot spot ({}) er *nået*, når en opsøgende rute passerer inden for {} m af det og gås i det tidsrum, hvor stedet har flest hændelser pr. time.",
+            c.rule.describe(),
+            l.num(c.buffer_m, 0)
+        ),
+    });
+    if c.cells.is_empty() {
+        doc.paragraph(l.pick(
+            "No cell is a significant hot spot under this rule.",
+            "Ingen celle er et signifikant hot spot efter denne regel.",
+        ));
+    } else {
+        let rows: Vec<Vec<String>> = c
+            .cells
+            .iter()
+            .map(|h| {
+                let near = h.nearest_outreach.as_ref();
+                vec![
+                    format!("{:.5}, {:.5}", h.lat, h.lon),
+                    count(l, h.count, k),
+                    h.peak_label
+                        .as_deref()
+                        .map_or_else(|| "–".to_owned(), |b| describe_bin(l, b)),
+                    near.map_or_else(
+                        || l.pick("none", "ingen").to_owned(),
+                        |n| {
+                            format!(
+                                "{} ({} m)",
+                                escape_markdown(&n.name),
+                                l.num(n.distance_m, 0)
+                            )
+                        },
+                    ),
+                    near.and_then(|n| n.walked_share_at_peak)
+                        .map_or_else(|| "–".to_owned(), |w| l.pct(w, 0)),
+                    l.pick(
+                        if h.covered { "yes" } else { "**no**" },
+                        if h.covered { "ja" } else { "**nej**" },
+                    )
+                    .to_owned(),
+                ]
+            })
+            .collect();
+        doc.table(
+            &[
+                l.pick("Hot spot (lat, lon)", "Hot spot (bredde, længde)"),
+                l.pick("Incidents", "Hændelser"),
+                l.pick("Peak", "Flest"),
+                l.pick("Nearest outreach route", "Nærmeste opsøgende rute"),
+                l.pick("Share of peak hours walked", "Andel af spidstimer gået"),
+                l.pick("Reached", "Nået"),
+            ],
+            &rows,
+        );
+    }
+    doc.source(&["hot_spot_coverage.geojson", "gistar_h3.geojson"]);
+}
