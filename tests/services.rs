@@ -228,15 +228,13 @@ fn aalborg_service_gap_and_outreach_windows() {
         ServiceKind::Shelter,
         ServiceKind::HealthRoom,
     ];
-    let started = std::time::Instant::now();
     let gap = ServiceGap::new()
         .kinds(&kinds)
         .compute(&ds, &index, &place_of)
         .unwrap();
-    let gap_secs = started.elapsed().as_secs_f64();
     let all = ServiceGap::new().compute(&ds, &index, &place_of).unwrap();
     eprintln!(
-        "demo: {} incidents; target-group services: unmet {} ({:.1} %), of which {} with none within 500 m; any service: unmet {:.1} %; gap computed in {gap_secs:.2} s (debug)",
+        "demo: {} incidents; target-group services: unmet {} ({:.1} %), of which {} with none within 500 m; any service: unmet {:.1} %",
         gap.incidents,
         gap.unmet,
         100.0 * gap.unmet_share,
@@ -296,14 +294,9 @@ fn aalborg_service_gap_and_outreach_windows() {
     }
     let sum =
         |c: &polars::prelude::UInt64Chunked| (0..c.len()).filter_map(|r| c.get(r)).sum::<u64>();
-    assert_eq!(sum(inc_c), 60_000);
+    assert_eq!(sum(inc_c), ds.incidents.len() as u64);
     assert_eq!(sum(unmet_c), gap.unmet);
-    let started = std::time::Instant::now();
     let t = Timetable::compute(&ds.services, &TimeBinning::default(), &ds.period, ds.zone);
-    eprintln!(
-        "timetable of 10 services over two years: {:.2} s (debug)",
-        started.elapsed().as_secs_f64()
-    );
     let windows = OutreachWindows::default()
         .rank(&ds, &index, &gap, &t)
         .unwrap();
