@@ -266,31 +266,14 @@ fn beta_quantile(q: f64, a: u64, b: u64) -> f64 {
         });
         upper / total
     };
-    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
-    let mut x = af / (af + bf);
-    for _ in 0..200 {
-        let f = cdf(x) - q;
-        if f == 0.0 {
-            return x;
-        }
-        if f > 0.0 {
-            hi = x;
-        } else {
-            lo = x;
-        }
-        let dens = ((af - 1.0) * x.ln() + (bf - 1.0) * (1.0 - x).ln() - ln_beta).exp();
-        let newton = x - f / dens;
-        let next = if dens.is_finite() && dens > 0.0 && newton > lo && newton < hi {
-            newton
-        } else {
-            0.5 * (lo + hi)
-        };
-        if (next - x).abs() <= 2.0 * f64::EPSILON * x || hi - lo <= 2.0 * f64::EPSILON * hi {
-            return next;
-        }
-        x = next;
-    }
-    x
+    crate::stats::safeguarded_newton(
+        |x| cdf(x) - q,
+        |x| ((af - 1.0) * x.ln() + (bf - 1.0) * (1.0 - x).ln() - ln_beta).exp(),
+        0.0,
+        1.0,
+        af / (af + bf),
+        200,
+    )
 }
 
 fn relative_pmf(n: u64, p: f64, mut visit: impl FnMut(u64, f64)) {

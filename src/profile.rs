@@ -704,32 +704,14 @@ fn gamma_quantile(q: f64, a: u64) -> f64 {
             step *= 2.0;
         }
     }
-    if !(x > lo && x < hi) {
-        x = 0.5 * (lo + hi);
-    }
-    for _ in 0..300 {
-        let fx = f(x);
-        if fx == 0.0 {
-            return x;
-        }
-        if fx > 0.0 {
-            hi = x;
-        } else {
-            lo = x;
-        }
-        let dens = ((af - 1.0) * x.ln() - x - ln_norm).exp();
-        let newton = x - fx / dens;
-        let next = if dens.is_finite() && dens > 0.0 && newton > lo && newton < hi {
-            newton
-        } else {
-            0.5 * (lo + hi)
-        };
-        if (next - x).abs() <= 2.0 * f64::EPSILON * x || hi - lo <= 2.0 * f64::EPSILON * hi {
-            return next;
-        }
-        x = next;
-    }
-    x
+    crate::stats::safeguarded_newton(
+        f,
+        |x| ((af - 1.0) * x.ln() - x - ln_norm).exp(),
+        lo,
+        hi,
+        x,
+        300,
+    )
 }
 
 /// Visits Poisson(`mean`) probabilities relative to the mode's (which gets

@@ -111,3 +111,47 @@ mod tests {
         assert!(bh_adjusted(&[f64::NAN])[0].is_nan());
     }
 }
+
+/// Solves `f(x) = 0` for an increasing `f` whose root lies in the bracket
+/// `[lo, hi]`, starting from `x`: Newton steps with `derivative`, kept inside
+/// the bracket (which shrinks with every evaluation), and a bisection step
+/// whenever Newton would leave it. Stops when a step or the bracket is down
+/// to about two units in the last place, or after `max_steps`.
+///
+/// The exact interval quantiles (Clopper–Pearson in [`crate::change`],
+/// Garwood in the place profiles) invert their distribution functions with it.
+pub(crate) fn safeguarded_newton(
+    f: impl Fn(f64) -> f64,
+    derivative: impl Fn(f64) -> f64,
+    mut lo: f64,
+    mut hi: f64,
+    mut x: f64,
+    max_steps: usize,
+) -> f64 {
+    if !(x > lo && x < hi) {
+        x = 0.5 * (lo + hi);
+    }
+    for _ in 0..max_steps {
+        let fx = f(x);
+        if fx == 0.0 {
+            return x;
+        }
+        if fx > 0.0 {
+            hi = x;
+        } else {
+            lo = x;
+        }
+        let dens = derivative(x);
+        let newton = x - fx / dens;
+        let next = if dens.is_finite() && dens > 0.0 && newton > lo && newton < hi {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
+        if (next - x).abs() <= 2.0 * f64::EPSILON * x || hi - lo <= 2.0 * f64::EPSILON * hi {
+            return next;
+        }
+        x = next;
+    }
+    x
+}
