@@ -166,8 +166,8 @@ pub use service_gap::{
 // issue 5, routes and safe-haven siting (route_segments, siting):
 mod route_segments;
 pub use route_segments::{
-    HotCellCoverage, HotCellRule, HotSpotCoverage, NearRoute, RoutePiece, RouteSegmentation,
-    RouteSegments, RouteSummary,
+    HotCellCoverage, HotCellRule, HotSpotCoverage, NearRoute, PlaceCoverage, RoutePiece,
+    RouteSegmentation, RouteSegments, RouteSummary, place_coverage_table,
 };
 mod siting;
 pub use siting::{

@@ -678,7 +678,7 @@ fn gamma_quantile(q: f64, a: u64) -> f64 {
     // steps of growing multiples of the standard deviation √a.
     let z = -std::f64::consts::SQRT_2 * puruspe::inverfc(2.0 * q);
     let c = 1.0 / (9.0 * af);
-    let mut x = (af * (1.0 - c + z * c.sqrt()).powi(3)).max(f64::MIN_POSITIVE);
+    let x = (af * (1.0 - c + z * c.sqrt()).powi(3)).max(f64::MIN_POSITIVE);
     let (mut lo, mut hi);
     let mut step = af.sqrt().max(1.0);
     if f(x) < 0.0 {

@@ -22,6 +22,7 @@ use std::ops::Range;
 use geo::line_measures::{Distance, Euclidean};
 use geo::{Coord, LineString};
 use h3o::CellIndex;
+use polars::prelude::{Column, DataFrame};
 use rayon::prelude::*;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Line};
@@ -33,6 +34,7 @@ use crate::gistar::HotSpotClass;
 use crate::hotspot::H3HotSpots;
 use crate::layer::{Layer, cell_polygon};
 use crate::model::RouteKind;
+use crate::profile::PlaceProfilesResult;
 use crate::projection::Projection;
 use crate::time::{BinSpec, TimeBinning};
 
@@ -651,12 +653,7 @@ impl RouteSegments {
             ));
         }
         let nb = self.bins();
-        let outreach: Vec<usize> = self
-            .routes
-            .iter()
-            .filter(|r| r.kind == RouteKind::Outreach && !r.pieces.is_empty())
-            .map(|r| r.route)
-            .collect();
+        let outreach = self.outreach_routes();
         let o = &hotspots.overall;
         let chosen: Vec<usize> = (0..hotspots.cells.len())
             .filter(|&i| rule.selects(o.class[i], o.fdr_significant[i]))
@@ -678,38 +675,8 @@ impl RouteSegments {
                         }
                     }
                 }
-                let walked_at = |r: usize| -> Option<bool> {
-                    let hours = self.routes[r].walked_hours.as_ref()?;
-                    Some(match peak {
-                        Some((b, _)) => hours[b] > 0.0,
-                        None => hours.iter().any(|&h| h > 0.0),
-                    })
-                };
-                let walked_share = |r: usize| -> Option<f64> {
-                    let hours = self.routes[r].walked_hours.as_ref()?;
-                    let (w, all) = match peak {
-                        Some((b, _)) => (hours[b], self.exposure_hours[b]),
-                        None => (hours.iter().sum(), self.exposure_hours.iter().sum()),
-                    };
-                    Some(if all > 0.0 { w / all } else { 0.0 })
-                };
-                let mut near: Vec<(f64, usize)> = outreach
-                    .iter()
-                    .map(|&r| (Euclidean.distance(&poly, &self.lines[r]), r))
-                    .collect();
-                near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                let nearest = near.first().map(|&(d, r)| NearRoute {
-                    route: r,
-                    id: self.routes[r].id.clone(),
-                    name: self.routes[r].name.clone(),
-                    distance_m: d,
-                    walked_at_peak: walked_at(r),
-                    walked_share_at_peak: walked_share(r),
-                });
-                let covered_by = near
-                    .iter()
-                    .find(|&&(d, r)| d <= self.buffer_m && walked_at(r) == Some(true))
-                    .map(|&(_, r)| r);
+                let (nearest, covered_by) =
+                    self.reach(&outreach, &poly, peak.map(|(b, _)| b));
                 Ok(HotCellCoverage {
                     cell,
                     lon: ll.lng(),
@@ -738,6 +705,108 @@ impl RouteSegments {
             cells,
         })
     }
+
+    /// The outreach routes of `outreach` nearest to `geometry` (projected),
+    /// and the first within the buffer that is walked in time bin `peak`
+    /// (any bin when `None`): what reaches a hot cell or a place.
+    fn reach(
+        &self,
+        outreach: &[usize],
+        geometry: &geo::Geometry,
+        peak: Option<usize>,
+    ) -> (Option<NearRoute>, Option<usize>) {
+        let walked_at = |r: usize| -> Option<bool> {
+            let hours = self.routes[r].walked_hours.as_ref()?;
+            Some(match peak {
+                Some(b) => hours[b] > 0.0,
+                None => hours.iter().any(|&h| h > 0.0),
+            })
+        };
+        let walked_share = |r: usize| -> Option<f64> {
+            let hours = self.routes[r].walked_hours.as_ref()?;
+            let (w, all) = match peak {
+                Some(b) => (hours[b], self.exposure_hours[b]),
+                None => (hours.iter().sum(), self.exposure_hours.iter().sum()),
+            };
+            Some(if all > 0.0 { w / all } else { 0.0 })
+        };
+        let mut near: Vec<(f64, usize)> = outreach
+            .iter()
+            .map(|&r| (Euclidean.distance(geometry, &self.lines[r]), r))
+            .collect();
+        near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let nearest = near.first().map(|&(d, r)| NearRoute {
+            route: r,
+            id: self.routes[r].id.clone(),
+            name: self.routes[r].name.clone(),
+            distance_m: d,
+            walked_at_peak: walked_at(r),
+            walked_share_at_peak: walked_share(r),
+        });
+        let covered_by = near
+            .iter()
+            .find(|&&(d, r)| d <= self.buffer_m && walked_at(r) == Some(true))
+            .map(|&(_, r)| r);
+        (nearest, covered_by)
+    }
+
+    /// The outreach routes (with pieces) of these routes.
+    fn outreach_routes(&self) -> Vec<usize> {
+        self.routes
+            .iter()
+            .filter(|r| r.kind == RouteKind::Outreach && !r.pieces.is_empty())
+            .map(|r| r.route)
+            .collect()
+    }
+
+    /// For every profiled place: whether an outreach route passes within the
+    /// buffer of its outline and is walked in the place's peak time bin (the
+    /// bin with the highest rate, [`PlaceProfilesResult::peak_label`]; any
+    /// bin when the place has none). The profiles' bins must be these
+    /// routes' bins (hour bucket × season).
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] if a place's peak bin is not one of these bins;
+    /// [`Error::Projection`] if a place cannot be projected.
+    pub fn place_coverage(
+        &self,
+        profiles: &PlaceProfilesResult,
+        projection: &Projection,
+    ) -> Result<Vec<PlaceCoverage>> {
+        let outreach = self.outreach_routes();
+        profiles
+            .places
+            .iter()
+            .map(|p| {
+                let peak_label = profiles.peak_label(p);
+                let peak = match &peak_label {
+                    None => None,
+                    Some(l) => Some(self.bin_labels.iter().position(|b| b == l).ok_or_else(
+                        || {
+                            Error::parameter(
+                                "place coverage",
+                                format!(
+                                    "the place profiles' bin {l:?} is not a route bin; use the same hour buckets and seasons"
+                                ),
+                            )
+                        },
+                    )?),
+                };
+                let outline: geo::Geometry = projection.forward_geometry(&p.geometry)?.into();
+                let (nearest_outreach, covered_by) = self.reach(&outreach, &outline, peak);
+                Ok(PlaceCoverage {
+                    place: p.index,
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    peak_label,
+                    nearest_outreach,
+                    covered_by,
+                    covered: covered_by.is_some(),
+                })
+            })
+            .collect()
+    }
+
 }
 
 fn per_100m(n: u64, length_m: f64) -> f64 {
@@ -750,6 +819,78 @@ fn per_100m(n: u64, length_m: f64) -> f64 {
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
+}
+
+/// Whether the outreach rounds reach a place when it is busiest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceCoverage {
+    /// Place index in the data set.
+    pub place: usize,
+    /// Place id.
+    pub id: String,
+    /// Place name.
+    pub name: String,
+    /// The place's peak time bin (`None`: no bin with incidents shown).
+    pub peak_label: Option<String>,
+    /// The nearest outreach route (distance from the outline) and whether it
+    /// is walked in the peak bin.
+    pub nearest_outreach: Option<NearRoute>,
+    /// The first outreach route within the buffer walked in the peak bin.
+    pub covered_by: Option<usize>,
+    /// Whether such a route exists.
+    pub covered: bool,
+}
+
+/// The place coverage as a table: `place_id`, `place_name`, `peak_bin`,
+/// `nearest_outreach_id`, `nearest_outreach_name`, `nearest_outreach_m`,
+/// `walked_share_at_peak`, `covered`.
+///
+/// # Errors
+/// A polars error if the frame cannot be built.
+pub fn place_coverage_table(rows: &[PlaceCoverage]) -> Result<DataFrame> {
+    let near = |f: &dyn Fn(&NearRoute) -> Option<f64>| -> Vec<Option<f64>> {
+        rows.iter()
+            .map(|r| r.nearest_outreach.as_ref().and_then(f))
+            .collect()
+    };
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(
+            "place_id".into(),
+            rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "place_name".into(),
+            rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "peak_bin".into(),
+            rows.iter().map(|r| r.peak_label.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "nearest_outreach_id".into(),
+            rows.iter()
+                .map(|r| r.nearest_outreach.as_ref().map(|n| n.id.clone()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "nearest_outreach_name".into(),
+            rows.iter()
+                .map(|r| r.nearest_outreach.as_ref().map(|n| n.name.clone()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "nearest_outreach_m".into(),
+            near(&|n| Some(round2(n.distance_m))),
+        ),
+        Column::new(
+            "walked_share_at_peak".into(),
+            near(&|n| n.walked_share_at_peak),
+        ),
+        Column::new(
+            "covered".into(),
+            rows.iter().map(|r| r.covered).collect::<Vec<_>>(),
+        ),
+    ])?)
 }
 
 /// Which hot cells count as significant for the coverage check (overall Gi*).

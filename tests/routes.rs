@@ -7,9 +7,9 @@ mod common;
 
 use byrum::{
     BinSpec, Candidates, Dataset, DatasetBuilder, Decay, Dimension, GiStar, H3Counts, H3HotSpots,
-    HotCellRule, IncidentReader, Incidents, Period, Projection, Route, RouteKind,
+    HotCellRule, IncidentReader, Incidents, Period, PlaceProfiles, Projection, Route, RouteKind,
     RouteSegmentation, SafeHavenSiting, Schedule, SpatialIndex, TimeBinning, ZoneInference,
-    analysis_cells, h3_cells, h3_resolution, parse_zone, read,
+    analysis_cells, h3_cells, h3_resolution, parse_zone, place_coverage_table, read,
 };
 use chrono::{DateTime, FixedOffset};
 use common::demo;
@@ -649,4 +649,58 @@ fn helsinki_streets_cut_and_count() {
     }
     assert!(near_total > 0);
     assert_eq!(segs.counts.iter().sum::<u64>(), near_total);
+}
+
+/// Places and the outreach rounds at their peak: Karolinelunden peaks at
+/// 21-24 in summer, when the eastern round (Tu, Th, Sa 20-24) crosses it on
+/// 3 of 7 evenings; without that round the western one is about 330 m away.
+#[test]
+fn demo_place_coverage_at_the_peak() {
+    let mut ds = demo_dataset();
+    let binning = TimeBinning::default();
+    let spec = BinSpec::of(&[Dimension::Hour, Dimension::Season]);
+    let inc = &ds.incidents;
+    let bins = binning.assign(&spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
+    let index = SpatialIndex::build(&ds).unwrap();
+    let place_of = index.place_of_incidents(&ds);
+    let profiles = PlaceProfiles::new()
+        .compute(&ds, &index, &place_of, &binning)
+        .unwrap();
+    let segs = RouteSegmentation::default()
+        .compute(&ds, &binning, &spec, &bins)
+        .unwrap();
+    let cov = segs.place_coverage(&profiles, &ds.projection).unwrap();
+    assert_eq!(cov.len(), ds.places.len());
+    let kl = cov.iter().find(|c| c.id == "karolinelunden").unwrap();
+    assert_eq!(kl.peak_label.as_deref(), Some("21-24_summer"));
+    assert!(kl.covered);
+    let near = kl.nearest_outreach.as_ref().unwrap();
+    assert_eq!(near.id, "route_outreach_oest");
+    assert!(near.distance_m < 1.0, "{near:?}");
+    let share = near.walked_share_at_peak.unwrap();
+    assert!((share - 3.0 / 7.0).abs() < 0.02, "{share}");
+    // A covered place has an outreach route within the buffer, walked at its peak.
+    for c in cov.iter().filter(|c| c.covered) {
+        let r = &segs.routes[c.covered_by.unwrap()];
+        assert_eq!(r.kind, RouteKind::Outreach);
+        let peak = segs
+            .bin_labels
+            .iter()
+            .position(|b| Some(b) == c.peak_label.as_ref())
+            .unwrap();
+        assert!(r.walked_hours.as_ref().unwrap()[peak] > 0.0);
+    }
+    let table = place_coverage_table(&cov).unwrap();
+    assert_eq!(table.height(), cov.len());
+
+    ds.routes.retain(|r| r.id != "route_outreach_oest");
+    let segs = RouteSegmentation::default()
+        .compute(&ds, &binning, &spec, &bins)
+        .unwrap();
+    let cov = segs.place_coverage(&profiles, &ds.projection).unwrap();
+    let kl = cov.iter().find(|c| c.id == "karolinelunden").unwrap();
+    assert!(!kl.covered);
+    let near = kl.nearest_outreach.as_ref().unwrap();
+    assert_eq!(near.id, "route_outreach_vest");
+    assert!(near.distance_m > 250.0, "{near:?}");
 }

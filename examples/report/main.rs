@@ -715,7 +715,7 @@ fn run(args: &Args) -> byrum::Result<()> {
         None
     } else {
         Some(planner::routes(
-            args, &ds, &binning, &map_spec, &map_bins, &hotspots, &stamp,
+            args, &ds, &binning, &map_spec, &map_bins, &hotspots, &profiles, &stamp,
         )?)
     };
     let havens = planner::havens(args, &ds, &map_bins, &map_labels, &stamp)?;

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use byrum::{
     BinSpec, Candidates, Dataset, Evaluation, Evaluations, H3HotSpots, HotCellRule,
-    HotSpotCoverage, IngestReport, Layer, OutreachWindow, OutreachWindows, PlaceProfiles,
+    HotSpotCoverage, IngestReport, Layer, PlaceCoverage, OutreachWindow, OutreachWindows, PlaceProfiles,
     PlaceProfilesResult, RankMetric, RouteSegmentation, RouteSegments, SafeHavenSiting, SafeHavens,
     ServiceGap, ServiceGapResult, ServiceKind, SpatialIndex, TimeBinning, Timetable,
-    outreach_table, read_interventions, services_layer, write_csv,
+    outreach_table, place_coverage_table, read_interventions, services_layer, write_csv,
 };
 
 use crate::{Args, done, spinner};
@@ -186,11 +186,13 @@ pub(crate) fn profiles(
 pub(crate) struct RoutesOut {
     pub segments: RouteSegments,
     pub coverage: HotSpotCoverage,
+    pub places: Vec<PlaceCoverage>,
 }
 
 /// Route segments with counts, rates and effort-corrected rates per bin, and
-/// the Gi* hot spots no outreach route reaches in their peak hours:
-/// `route_segments.geojson`, `hot_spot_coverage.geojson`.
+/// the Gi* hot spots and places no outreach route reaches in their peak
+/// hours: `route_segments.geojson`, `hot_spot_coverage.geojson`,
+/// `place_route_coverage.csv`.
 pub(crate) fn routes(
     args: &Args,
     ds: &Dataset,
@@ -198,6 +200,7 @@ pub(crate) fn routes(
     spec: &BinSpec,
     bins: &[u32],
     hotspots: &H3HotSpots,
+    profiles: &PlaceProfilesResult,
     stamp: &dyn Fn(&mut Layer),
 ) -> byrum::Result<RoutesOut> {
     let p = &args.planner;
@@ -220,6 +223,11 @@ pub(crate) fn routes(
     }
     .compute(ds, binning, spec, bins)?;
     let coverage = segments.hot_spot_coverage(hotspots, &ds.projection, rule)?;
+    let places = segments.place_coverage(profiles, &ds.projection)?;
+    write_csv(
+        &mut place_coverage_table(&places)?,
+        &args.out.join("place_route_coverage.csv"),
+    )?;
     let mut layer = segments.layer(&ds.projection, args.min_count)?;
     stamp(&mut layer);
     layer.write(&args.out.join("route_segments.geojson"))?;
@@ -238,7 +246,11 @@ pub(crate) fn routes(
             rule.describe()
         ),
     );
-    Ok(RoutesOut { segments, coverage })
+    Ok(RoutesOut {
+        segments,
+        coverage,
+        places,
+    })
 }
 
 /// Mobile safe havens: greedy maximal coverage over all hours and per map
