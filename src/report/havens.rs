@@ -64,22 +64,17 @@ pub(crate) fn key_findings(f: &Facts, all: &SafeHavens) -> Vec<String> {
     if !(shown(last.cumulative_count, k) && shown(all.picks[0].marginal_count, k)) {
         return Vec::new();
     }
+    let sites = all.picks.len();
+    let radius = l.num(all.radius_m, 0);
+    let share = l.pct(last.cumulative_share, 0);
+    let first_at = where_is(f, &all.picks[0]);
+    let first_share = l.pct(all.picks[0].marginal_share, 0);
     vec![match l {
         Lang::En => format!(
-            "{} mobile safe havens, each reaching {} m, would be within reach of {} of all incidents; the first, at {}, alone {} (`safe_havens.geojson`).",
-            all.picks.len(),
-            l.num(all.radius_m, 0),
-            l.pct(last.cumulative_share, 0),
-            where_is(f, &all.picks[0]),
-            l.pct(all.picks[0].marginal_share, 0)
+            "{sites} mobile safe havens, each reaching {radius} m, would be within reach of {share} of all incidents; the first, at {first_at}, alone {first_share} (`safe_havens.geojson`)."
         ),
         Lang::Da => format!(
-            "{} mobile hellesteder, der hver når {} m, vil være inden for rækkevidde af {} af alle hændelser; det første, ved {}, alene {} (`safe_havens.geojson`).",
-            all.picks.len(),
-            l.num(all.radius_m, 0),
-            l.pct(last.cumulative_share, 0),
-            where_is(f, &all.picks[0]),
-            l.pct(all.picks[0].marginal_share, 0)
+            "{sites} mobile hellesteder, der hver når {radius} m, vil være inden for rækkevidde af {share} af alle hændelser; det første, ved {first_at}, alene {first_share} (`safe_havens.geojson`)."
         ),
     }]
 }
@@ -99,18 +94,15 @@ pub(crate) fn section(
             "Hvor mobile hellesteder vil nå flest",
         ),
     );
+    let candidates = l.int(all.candidates.len() as u64);
+    let rule = escape_markdown(&all.candidate_rule);
+    let radius = l.num(all.radius_m, 0);
     doc.paragraph(&match l {
         Lang::En => format!(
-            "Sites are chosen one at a time from {} candidates ({}): each next site is the one that brings the most incidents not yet within {} m (straight line) of a chosen site (greedy maximal coverage). The table shows what each added site brings.",
-            l.int(all.candidates.len() as u64),
-            escape_markdown(&all.candidate_rule),
-            l.num(all.radius_m, 0)
+            "Sites are chosen one at a time from {candidates} candidates ({rule}): each next site is the one that brings the most incidents not yet within {radius} m (straight line) of a chosen site (greedy maximal coverage). The table shows what each added site brings."
         ),
         Lang::Da => format!(
-            "Stederne vælges ét ad gangen blandt {} kandidater ({}): hvert nyt sted er det, der bringer flest hændelser inden for {} m (i lige linje), som endnu ikke er nået af et valgt sted (grådig maksimal dækning). Tabellen viser, hvad hvert nyt sted tilføjer.",
-            l.int(all.candidates.len() as u64),
-            escape_markdown(&all.candidate_rule),
-            l.num(all.radius_m, 0)
+            "Stederne vælges ét ad gangen blandt {candidates} kandidater ({rule}): hvert nyt sted er det, der bringer flest hændelser inden for {radius} m (i lige linje), som endnu ikke er nået af et valgt sted (grådig maksimal dækning). Tabellen viser, hvad hvert nyt sted tilføjer."
         ),
     });
     let rows: Vec<Vec<String>> = all

@@ -94,39 +94,32 @@ pub(crate) fn key_findings(f: &Facts, e: &Evaluations) -> Vec<String> {
                 .as_ref()
                 .and_then(|d| d.ratio.as_ref())
                 .filter(|x| x.significant)
-                .map(|x| match (l, x.estimate < 1.0) {
-                    (Lang::En, true) => format!(
-                        "; the fall is in darkness (darkness ÷ daylight {})",
-                        l.num(x.estimate, 2)
-                    ),
-                    (Lang::En, false) => format!(
-                        "; incidents rose in darkness (darkness ÷ daylight {})",
-                        l.num(x.estimate, 2)
-                    ),
-                    (Lang::Da, true) => format!(
-                        "; faldet ligger i mørket (mørke ÷ dagslys {})",
-                        l.num(x.estimate, 2)
-                    ),
-                    (Lang::Da, false) => format!(
-                        "; hændelserne steg i mørket (mørke ÷ dagslys {})",
-                        l.num(x.estimate, 2)
-                    ),
+                .map(|x| {
+                    let q = l.num(x.estimate, 2);
+                    match (l, x.estimate < 1.0) {
+                        (Lang::En, true) => {
+                            format!("; the fall is in darkness (darkness ÷ daylight {q})")
+                        }
+                        (Lang::En, false) => {
+                            format!("; incidents rose in darkness (darkness ÷ daylight {q})")
+                        }
+                        (Lang::Da, true) => format!("; faldet ligger i mørket (mørke ÷ dagslys {q})"),
+                        (Lang::Da, false) => {
+                            format!("; hændelserne steg i mørket (mørke ÷ dagslys {q})")
+                        }
+                    }
                 })
                 .unwrap_or_default();
+            let kind = escape_markdown(&kind_text(l, &r.intervention.kind));
+            let place = escape_markdown(&r.place_name);
+            let date = &r.intervention.date;
+            let verdict = verdict(l, ratio, sig);
             match l {
                 Lang::En => format!(
-                    "{} at {} from {}: {}{against}{dark} (`intervention_results.csv`).",
-                    escape_markdown(&kind_text(l, &r.intervention.kind)),
-                    escape_markdown(&r.place_name),
-                    r.intervention.date,
-                    verdict(l, ratio, sig)
+                    "{kind} at {place} from {date}: {verdict}{against}{dark} (`intervention_results.csv`)."
                 ),
                 Lang::Da => format!(
-                    "{} på {} fra {}: {}{against}{dark} (`intervention_results.csv`).",
-                    escape_markdown(&kind_text(l, &r.intervention.kind)),
-                    escape_markdown(&r.place_name),
-                    r.intervention.date,
-                    verdict(l, ratio, sig)
+                    "{kind} på {place} fra {date}: {verdict}{against}{dark} (`intervention_results.csv`)."
                 ),
             }
         })
@@ -167,6 +160,7 @@ fn result(doc: &mut Document, f: &Facts, r: &InterventionResult) {
     let l = f.lang;
     let k = f.min_count;
     let iv = &r.intervention;
+    let date = &iv.date;
     doc.heading(
         3,
         &format!(
@@ -175,8 +169,8 @@ fn result(doc: &mut Document, f: &Facts, r: &InterventionResult) {
             l.pick("at", "på"),
             r.place_name,
             match l {
-                Lang::En => format!("from {}", iv.date),
-                Lang::Da => format!("fra {}", iv.date),
+                Lang::En => format!("from {date}"),
+                Lang::Da => format!("fra {date}"),
             }
         ),
     );
@@ -208,33 +202,24 @@ fn result(doc: &mut Document, f: &Facts, r: &InterventionResult) {
     };
     let t = &r.treated;
     let counts_shown = shown(t.count_a, k) && shown(t.count_b, k);
+    let before = format!("{} – {}", w.before_first, w.before_last);
+    let after = format!("{} – {}", w.after_first, w.after_last);
     let mut lines = vec![match l {
-        Lang::En => format!(
-            "Before: {} – {}; after: {} – {} ({rule}).",
-            w.before_first, w.before_last, w.after_first, w.after_last
-        ),
-        Lang::Da => format!(
-            "Før: {} – {}; efter: {} – {} ({rule}).",
-            w.before_first, w.before_last, w.after_first, w.after_last
-        ),
+        Lang::En => format!("Before: {before}; after: {after} ({rule})."),
+        Lang::Da => format!("Før: {before}; efter: {after} ({rule})."),
     }];
     lines.push(if counts_shown {
+        let before = count(l, t.count_a, k);
+        let after = count(l, t.count_b, k);
+        let rr = rr_text(l, t);
+        let p = p_value(l, t.p);
+        let verdict = verdict(l, t.ratio, t.significant);
         match l {
             Lang::En => format!(
-                "At the place: {} incidents before, {} after; rate ratio {}, p {}: {}.",
-                count(l, t.count_a, k),
-                count(l, t.count_b, k),
-                rr_text(l, t),
-                p_value(l, t.p),
-                verdict(l, t.ratio, t.significant)
+                "At the place: {before} incidents before, {after} after; rate ratio {rr}, p {p}: {verdict}."
             ),
             Lang::Da => format!(
-                "På stedet: {} hændelser før, {} efter; rateforhold {}, p {}: {}.",
-                count(l, t.count_a, k),
-                count(l, t.count_b, k),
-                rr_text(l, t),
-                p_value(l, t.p),
-                verdict(l, t.ratio, t.significant)
+                "På stedet: {before} hændelser før, {after} efter; rateforhold {rr}, p {p}: {verdict}."
             ),
         }
     } else {
@@ -259,37 +244,29 @@ fn result(doc: &mut Document, f: &Facts, r: &InterventionResult) {
                     .map_or_else(|| escape_markdown(id), |p| escape_markdown(&p.name))
             })
             .collect();
+        let names = names.join(", ");
+        let rr = rr_text(l, c);
+        let ror_text = est_text(l, ror);
+        let p = p_value(l, ror.p);
+        let verdict = verdict(l, ror.estimate, ror.significant);
         lines.push(match l {
             Lang::En => format!(
-                "Control places ({}): rate ratio {}. Ratio of ratios {}, p {}: {} relative to the controls.",
-                names.join(", "),
-                rr_text(l, c),
-                est_text(l, ror),
-                p_value(l, ror.p),
-                verdict(l, ror.estimate, ror.significant)
+                "Control places ({names}): rate ratio {rr}. Ratio of ratios {ror_text}, p {p}: {verdict} relative to the controls."
             ),
             Lang::Da => format!(
-                "Kontrolsteder ({}): rateforhold {}. Forhold mellem forholdene {}, p {}: {} i forhold til kontrolstederne.",
-                names.join(", "),
-                rr_text(l, c),
-                est_text(l, ror),
-                p_value(l, ror.p),
-                verdict(l, ror.estimate, ror.significant)
+                "Kontrolsteder ({names}): rateforhold {rr}. Forhold mellem forholdene {ror_text}, p {p}: {verdict} i forhold til kontrolstederne."
             ),
         });
         if let Some(d) = &r.difference_in_differences {
+            let estimate = l.num(d.estimate, 1);
+            let low = l.num(d.low, 1);
+            let high = l.num(d.high, 1);
             lines.push(match l {
                 Lang::En => format!(
-                    "Difference in differences: {} incidents per 1,000 hours ({} to {}).",
-                    l.num(d.estimate, 1),
-                    l.num(d.low, 1),
-                    l.num(d.high, 1)
+                    "Difference in differences: {estimate} incidents per 1,000 hours ({low} to {high})."
                 ),
                 Lang::Da => format!(
-                    "Forskel i forskelle: {} hændelser pr. 1.000 timer ({} til {}).",
-                    l.num(d.estimate, 1),
-                    l.num(d.low, 1),
-                    l.num(d.high, 1)
+                    "Forskel i forskelle: {estimate} hændelser pr. 1.000 timer ({low} til {high})."
                 ),
             });
         }
@@ -300,19 +277,16 @@ fn result(doc: &mut Document, f: &Facts, r: &InterventionResult) {
         .as_ref()
         .is_some_and(|e| e.significant && e.estimate < 1.0);
     let ring_counts = if shown(d.before, k) && shown(d.after, k) {
+        let ring = l.num(d.buffer_m, 0);
+        let before = count(l, d.before, k);
+        let after = count(l, d.after, k);
         match l {
-            Lang::En => format!(
-                "In the ring of {} m around it: {} before, {} after.",
-                l.num(d.buffer_m, 0),
-                count(l, d.before, k),
-                count(l, d.after, k)
-            ),
-            Lang::Da => format!(
-                "I ringen på {} m omkring stedet: {} før, {} efter.",
-                l.num(d.buffer_m, 0),
-                count(l, d.before, k),
-                count(l, d.after, k)
-            ),
+            Lang::En => {
+                format!("In the ring of {ring} m around it: {before} before, {after} after.")
+            }
+            Lang::Da => {
+                format!("I ringen på {ring} m omkring stedet: {before} før, {after} efter.")
+            }
         }
     } else {
         String::new()
@@ -348,26 +322,22 @@ fn result(doc: &mut Document, f: &Facts, r: &InterventionResult) {
             };
             let net = d
                 .total_net_effect
-                .map(|n| match l {
-                    Lang::En => format!(
-                        "; net of displacement about {} incidents fewer than expected",
-                        l.num(n, 0)
-                    ),
-                    Lang::Da => format!(
-                        "; efter fortrængning omkring {} færre hændelser end forventet",
-                        l.num(n, 0)
-                    ),
+                .map(|n| {
+                    let fewer = l.num(n, 0);
+                    match l {
+                        Lang::En => format!(
+                            "; net of displacement about {fewer} incidents fewer than expected"
+                        ),
+                        Lang::Da => format!(
+                            "; efter fortrængning omkring {fewer} færre hændelser end forventet"
+                        ),
+                    }
                 })
                 .unwrap_or_default();
+            let wdq = l.num(q, 2);
             match l {
-                Lang::En => format!(
-                    " Weighted displacement quotient {}: {what}{net}.",
-                    l.num(q, 2)
-                ),
-                Lang::Da => format!(
-                    " Vægtet fortrængningskvotient {}: {what}{net}.",
-                    l.num(q, 2)
-                ),
+                Lang::En => format!(" Weighted displacement quotient {wdq}: {what}{net}."),
+                Lang::Da => format!(" Vægtet fortrængningskvotient {wdq}: {what}{net}."),
             }
         }
         (Some(_), true) => l
@@ -392,44 +362,39 @@ fn result(doc: &mut Document, f: &Facts, r: &InterventionResult) {
         && shown(dl.light.count_b, k)
     {
         let hours: Vec<String> = dl.clock_hours.iter().map(|h| format!("{h:02}")).collect();
-        let ratio = dl.ratio.as_ref().map_or_else(String::new, |x| match l {
-            Lang::En => format!(
-                " Darkness ÷ daylight: {}, p {}: {}.",
-                est_text(l, x),
-                p_value(l, x.p),
-                if x.significant && x.estimate < 1.0 {
-                    "the fall is specific to darkness, as expected if the lighting works"
-                } else if x.significant {
-                    "incidents rose more in darkness than in daylight"
-                } else {
-                    "no clear difference between darkness and daylight"
-                }
-            ),
-            Lang::Da => format!(
-                " Mørke ÷ dagslys: {}, p {}: {}.",
-                est_text(l, x),
-                p_value(l, x.p),
-                if x.significant && x.estimate < 1.0 {
-                    "faldet gælder mørket, som forventet hvis belysningen virker"
-                } else if x.significant {
-                    "hændelserne steg mere i mørke end i dagslys"
-                } else {
-                    "ingen klar forskel mellem mørke og dagslys"
-                }
-            ),
+        let ratio = dl.ratio.as_ref().map_or_else(String::new, |x| {
+            let est = est_text(l, x);
+            let p = p_value(l, x.p);
+            let reading = if x.significant && x.estimate < 1.0 {
+                l.pick(
+                    "the fall is specific to darkness, as expected if the lighting works",
+                    "faldet gælder mørket, som forventet hvis belysningen virker",
+                )
+            } else if x.significant {
+                l.pick(
+                    "incidents rose more in darkness than in daylight",
+                    "hændelserne steg mere i mørke end i dagslys",
+                )
+            } else {
+                l.pick(
+                    "no clear difference between darkness and daylight",
+                    "ingen klar forskel mellem mørke og dagslys",
+                )
+            };
+            match l {
+                Lang::En => format!(" Darkness ÷ daylight: {est}, p {p}: {reading}."),
+                Lang::Da => format!(" Mørke ÷ dagslys: {est}, p {p}: {reading}."),
+            }
         });
+        let hours = hours.join(", ");
+        let dark = rr_text(l, &dl.dark);
+        let light = rr_text(l, &dl.light);
         lines.push(match l {
             Lang::En => format!(
-                "Same clock hours ({}), in darkness: rate ratio {}; in daylight: {}.{ratio}",
-                hours.join(", "),
-                rr_text(l, &dl.dark),
-                rr_text(l, &dl.light)
+                "Same clock hours ({hours}), in darkness: rate ratio {dark}; in daylight: {light}.{ratio}"
             ),
             Lang::Da => format!(
-                "Samme klokkeslæt ({}), i mørke: rateforhold {}; i dagslys: {}.{ratio}",
-                hours.join(", "),
-                rr_text(l, &dl.dark),
-                rr_text(l, &dl.light)
+                "Samme klokkeslæt ({hours}), i mørke: rateforhold {dark}; i dagslys: {light}.{ratio}"
             ),
         });
     }

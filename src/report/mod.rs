@@ -248,14 +248,13 @@ fn build(f: &Facts) -> Document {
         ),
         l,
     );
+    let hidden = f.min_count - 1;
     doc.paragraph(&match l {
         Lang::En => format!(
-            "This report answers the action plan's questions from the incident log of {first} to {last}: which places attract the groups and when, how that relates to the services and their opening hours, where the outreach routes go, where mobile safe havens would reach the most, and whether interventions worked. Every number names the file in this folder it comes from. Counts of 1 to {} are not shown (privacy).",
-            f.min_count - 1
+            "This report answers the action plan's questions from the incident log of {first} to {last}: which places attract the groups and when, how that relates to the services and their opening hours, where the outreach routes go, where mobile safe havens would reach the most, and whether interventions worked. Every number names the file in this folder it comes from. Counts of 1 to {hidden} are not shown (privacy)."
         ),
         Lang::Da => format!(
-            "Rapporten besvarer handleplanens spørgsmål ud fra hændelsesloggen fra {first} til {last}: hvilke steder tiltrækker grupperne og hvornår, hvordan det hænger sammen med tilbuddene og deres åbningstider, hvor de opsøgende ruter går, hvor mobile hellesteder vil nå flest, og om indsatserne virkede. Ved hvert tal står den fil i mappen, det kommer fra. Antal fra 1 til {} vises ikke (hensyn til de personer, data handler om).",
-            f.min_count - 1
+            "Rapporten besvarer handleplanens spørgsmål ud fra hændelsesloggen fra {first} til {last}: hvilke steder tiltrækker grupperne og hvornår, hvordan det hænger sammen med tilbuddene og deres åbningstider, hvor de opsøgende ruter går, hvor mobile hellesteder vil nå flest, og om indsatserne virkede. Ved hvert tal står den fil i mappen, det kommer fra. Antal fra 1 til {hidden} vises ikke (hensyn til de personer, data handler om)."
         ),
     });
 
@@ -320,26 +319,19 @@ fn data_section(doc: &mut Document, f: &Facts) {
     if reasons.is_empty() {
         reasons.push(l.pick("none", "ingen").to_owned());
     }
+    let read = count(l, read, f.min_count);
+    let accepted = count(l, accepted, f.min_count);
+    let rejected = count(l, rejected, f.min_count);
+    let reasons = reasons.join(", ");
+    let zone = ds.zone.name();
+    let epsg = ds.projection.epsg();
+    let hours = l.int(ds.period.hours().round() as u64);
     doc.paragraph(&match l {
         Lang::En => format!(
-            "{} incident rows were read, {} used and {} rejected ({}). Times are local time in {} (daylight saving included); distances are metres in EPSG:{}. The period covers {} hours.",
-            count(l, read, f.min_count),
-            count(l, accepted, f.min_count),
-            count(l, rejected, f.min_count),
-            reasons.join(", "),
-            ds.zone.name(),
-            ds.projection.epsg(),
-            l.int(ds.period.hours().round() as u64)
+            "{read} incident rows were read, {accepted} used and {rejected} rejected ({reasons}). Times are local time in {zone} (daylight saving included); distances are metres in EPSG:{epsg}. The period covers {hours} hours."
         ),
         Lang::Da => format!(
-            "{} rækker med hændelser blev læst, {} brugt og {} afvist ({}). Tider er lokal tid i {} (med sommertid); afstande er meter i EPSG:{}. Perioden dækker {} timer.",
-            count(l, read, f.min_count),
-            count(l, accepted, f.min_count),
-            count(l, rejected, f.min_count),
-            reasons.join(", "),
-            ds.zone.name(),
-            ds.projection.epsg(),
-            l.int(ds.period.hours().round() as u64)
+            "{read} rækker med hændelser blev læst, {accepted} brugt og {rejected} afvist ({reasons}). Tider er lokal tid i {zone} (med sommertid); afstande er meter i EPSG:{epsg}. Perioden dækker {hours} timer."
         ),
     });
     doc.source(&["ingest_report.json"]);
@@ -363,22 +355,17 @@ fn time_section(doc: &mut Document, f: &Facts) {
         && shown(top.1, k)
         && shown(low.1, k)
     {
+        let top_bin = describe_bin(l, &top.0);
+        let top_rate = l.sig(rate(top));
+        let top_count = count(l, top.1, k);
+        let low_bin = describe_bin(l, &low.0);
+        let low_rate = l.sig(rate(low));
         doc.paragraph(&match l {
             Lang::En => format!(
-                "Incidents are most frequent at {} ({} per hour on average, {} incidents) and least frequent at {} ({} per hour).",
-                describe_bin(l, &top.0),
-                l.sig(rate(top)),
-                count(l, top.1, k),
-                describe_bin(l, &low.0),
-                l.sig(rate(low))
+                "Incidents are most frequent at {top_bin} ({top_rate} per hour on average, {top_count} incidents) and least frequent at {low_bin} ({low_rate} per hour)."
             ),
             Lang::Da => format!(
-                "Hændelserne er hyppigst {} ({} i timen i gennemsnit, {} hændelser) og sjældnest {} ({} i timen).",
-                describe_bin(l, &top.0),
-                l.sig(rate(top)),
-                count(l, top.1, k),
-                describe_bin(l, &low.0),
-                l.sig(rate(low))
+                "Hændelserne er hyppigst {top_bin} ({top_rate} i timen i gennemsnit, {top_count} hændelser) og sjældnest {low_bin} ({low_rate} i timen)."
             ),
         });
     }
@@ -429,14 +416,13 @@ fn hotspot_section(doc: &mut Document, f: &Facts) {
         .zip(&h.overall.fdr_significant)
         .filter(|(c, s)| c.is_hot() && **s)
         .count();
+    let cells = l.int(h.cells.len() as u64);
     doc.paragraph(&match l {
         Lang::En => format!(
-            "Of {} H3 cells analysed, {hot} are hot spots at 90 % confidence or more ({fdr} still after the false discovery rate correction) and {cold} are cold spots.",
-            l.int(h.cells.len() as u64)
+            "Of {cells} H3 cells analysed, {hot} are hot spots at 90 % confidence or more ({fdr} still after the false discovery rate correction) and {cold} are cold spots."
         ),
         Lang::Da => format!(
-            "Af {} analyserede H3-celler er {hot} hot spots med mindst 90 % sikkerhed ({fdr} også efter korrektion for mange test) og {cold} er cold spots.",
-            l.int(h.cells.len() as u64)
+            "Af {cells} analyserede H3-celler er {hot} hot spots med mindst 90 % sikkerhed ({fdr} også efter korrektion for mange test) og {cold} er cold spots."
         ),
     });
     doc.source(&["gistar_h3.geojson"]);
@@ -452,16 +438,14 @@ fn hotspot_section(doc: &mut Document, f: &Facts) {
                 .iter()
                 .map(|(c, n)| format!("{}: {n}", c.label()))
                 .collect();
+            let periods = e.periods.len();
+            let items = items.join("; ");
             doc.paragraph(&match l {
                 Lang::En => format!(
-                    "Over {} periods, the emerging hot spot analysis finds: {}.",
-                    e.periods.len(),
-                    items.join("; ")
+                    "Over {periods} periods, the emerging hot spot analysis finds: {items}."
                 ),
                 Lang::Da => format!(
-                    "Over {} perioder finder analysen af nye og skiftende hot spots: {}.",
-                    e.periods.len(),
-                    items.join("; ")
+                    "Over {periods} perioder finder analysen af nye og skiftende hot spots: {items}."
                 ),
             });
             doc.source(&["emerging_h3.geojson"]);

@@ -72,24 +72,21 @@ pub(crate) fn key_findings(f: &Facts, out: &PlaceProfilesResult) -> Vec<String> 
             .map(|p| escape_markdown(&p.name))
             .collect();
         let lead = escape_markdown(&first.name);
-        lines.push(match (l, tied.is_empty()) {
+        let metric = metric_text(l, out.metric);
+        let alone = tied.is_empty();
+        let tied = tied.join(", ");
+        lines.push(match (l, alone) {
             (Lang::En, true) => format!(
-                "{lead} has the most {} and is clearly ahead of the next place (`place_profiles.csv`).",
-                metric_text(l, out.metric)
+                "{lead} has the most {metric} and is clearly ahead of the next place (`place_profiles.csv`)."
             ),
             (Lang::En, false) => format!(
-                "{lead} leads on {}, but cannot be told apart from {} (`place_profiles.csv`).",
-                metric_text(l, out.metric),
-                tied.join(", ")
+                "{lead} leads on {metric}, but cannot be told apart from {tied} (`place_profiles.csv`)."
             ),
             (Lang::Da, true) => format!(
-                "{lead} har flest {} og ligger klart foran næste sted (`place_profiles.csv`).",
-                metric_text(l, out.metric)
+                "{lead} har flest {metric} og ligger klart foran næste sted (`place_profiles.csv`)."
             ),
             (Lang::Da, false) => format!(
-                "{lead} ligger øverst målt i {}, men kan ikke skelnes fra {} (`place_profiles.csv`).",
-                metric_text(l, out.metric),
-                tied.join(", ")
+                "{lead} ligger øverst målt i {metric}, men kan ikke skelnes fra {tied} (`place_profiles.csv`)."
             ),
         });
     }
@@ -99,18 +96,15 @@ pub(crate) fn key_findings(f: &Facts, out: &PlaceProfilesResult) -> Vec<String> 
         .filter_map(|p| p.rate.rate.map(|r| (p, r)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
     if let Some((p, r)) = busiest {
+        let name = escape_markdown(&p.name);
+        let rate = l.sig(r);
+        let peak_time = peak(l, out, p);
         lines.push(match l {
             Lang::En => format!(
-                "Most incidents per hour: {} ({} per hour; peak {}) (`places.geojson`).",
-                escape_markdown(&p.name),
-                l.sig(r),
-                peak(l, out, p)
+                "Most incidents per hour: {name} ({rate} per hour; peak {peak_time}) (`places.geojson`)."
             ),
             Lang::Da => format!(
-                "Flest hændelser pr. time: {} ({} pr. time; flest {}) (`places.geojson`).",
-                escape_markdown(&p.name),
-                l.sig(r),
-                peak(l, out, p)
+                "Flest hændelser pr. time: {name} ({rate} pr. time; flest {peak_time}) (`places.geojson`)."
             ),
         });
     }
@@ -128,14 +122,13 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, out: &PlaceProfilesResult) 
         ),
     );
     let pct = l.num(out.confidence * 100.0, 0);
+    let metric = metric_text(l, out.metric);
     doc.paragraph(&match l {
         Lang::En => format!(
-            "Places are ranked by {}. Each rate has an exact {pct} % Poisson interval, and places are ranked by its *lower* limit: the rate a place has at least. A small place with a handful of incidents can show a high rate by chance; its interval is wide, so it does not top the list on noise. *Ahead of next* says whether a place's rate is significantly higher than the next place's (exact rate-ratio test); places that cannot be told apart share a group.",
-            metric_text(l, out.metric)
+            "Places are ranked by {metric}. Each rate has an exact {pct} % Poisson interval, and places are ranked by its *lower* limit: the rate a place has at least. A small place with a handful of incidents can show a high rate by chance; its interval is wide, so it does not top the list on noise. *Ahead of next* says whether a place's rate is significantly higher than the next place's (exact rate-ratio test); places that cannot be told apart share a group."
         ),
         Lang::Da => format!(
-            "Stederne er rangeret efter {}. Hver rate har et eksakt {pct} %-Poisson-interval, og stederne rangeres efter den *nedre* grænse: den rate, stedet mindst har. Et lille sted med få hændelser kan få en høj rate ved et tilfælde; dets interval er bredt, så det kommer ikke øverst på støj. *Foran næste* angiver, om stedets rate er signifikant højere end det næste steds (eksakt test af rateforhold); steder, der ikke kan skelnes, er i samme gruppe.",
-            metric_text(l, out.metric)
+            "Stederne er rangeret efter {metric}. Hver rate har et eksakt {pct} %-Poisson-interval, og stederne rangeres efter den *nedre* grænse: den rate, stedet mindst har. Et lille sted med få hændelser kan få en høj rate ved et tilfælde; dets interval er bredt, så det kommer ikke øverst på støj. *Foran næste* angiver, om stedets rate er signifikant højere end det næste steds (eksakt test af rateforhold); steder, der ikke kan skelnes, er i samme gruppe."
         ),
     });
     let yes_no = |b: bool| l.pick(if b { "yes" } else { "no" }, if b { "ja" } else { "nej" });
@@ -208,15 +201,10 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, out: &PlaceProfilesResult) 
             close.join("; ")
         ));
     }
+    let outside = count(l, out.outside_places, k);
     doc.paragraph(&match l {
-        Lang::En => format!(
-            "{} incidents happened outside every place.",
-            count(l, out.outside_places, k)
-        ),
-        Lang::Da => format!(
-            "{} hændelser skete uden for stederne.",
-            count(l, out.outside_places, k)
-        ),
+        Lang::En => format!("{outside} incidents happened outside every place."),
+        Lang::Da => format!("{outside} hændelser skete uden for stederne."),
     });
     doc.source(&["place_profiles.csv", "places.geojson"]);
 

@@ -24,39 +24,28 @@ pub(crate) const FILES: [(&str, &str, &str); 2] = [
 pub(crate) fn key_findings(f: &Facts, r: &RouteFindings<'_>) -> Vec<String> {
     let l = f.lang;
     let c = &r.coverage;
-    let uncovered: Vec<_> = c.uncovered().collect();
     vec![if c.cells.is_empty() {
         l.pick(
             "No cell is a significant hot spot, so route coverage was not assessed (`hot_spot_coverage.geojson`).",
             "Ingen celle er et signifikant hot spot, så rutedækningen er ikke vurderet (`hot_spot_coverage.geojson`).",
         )
         .to_owned()
-    } else if uncovered.is_empty() {
-        match l {
-            Lang::En => format!(
-                "Every one of the {} significant hot spots is passed by an outreach route within {} m in its peak hours (`hot_spot_coverage.geojson`).",
-                c.cells.len(),
-                l.num(c.buffer_m, 0)
-            ),
-            Lang::Da => format!(
-                "Alle {} signifikante hot spots passeres af en opsøgende rute inden for {} m i deres travleste tidsrum (`hot_spot_coverage.geojson`).",
-                c.cells.len(),
-                l.num(c.buffer_m, 0)
-            ),
-        }
     } else {
-        match l {
-            Lang::En => format!(
-                "{} of {} significant hot spots are not passed by an outreach route within {} m in their peak hours (`hot_spot_coverage.geojson`).",
-                uncovered.len(),
-                c.cells.len(),
-                l.num(c.buffer_m, 0)
+        let hot = c.cells.len();
+        let reach = l.num(c.buffer_m, 0);
+        let missed = c.uncovered().count();
+        match (l, missed) {
+            (Lang::En, 0) => format!(
+                "Every one of the {hot} significant hot spots is passed by an outreach route within {reach} m in its peak hours (`hot_spot_coverage.geojson`)."
             ),
-            Lang::Da => format!(
-                "{} af {} signifikante hot spots passeres ikke af en opsøgende rute inden for {} m i deres travleste tidsrum (`hot_spot_coverage.geojson`).",
-                uncovered.len(),
-                c.cells.len(),
-                l.num(c.buffer_m, 0)
+            (Lang::Da, 0) => format!(
+                "Alle {hot} signifikante hot spots passeres af en opsøgende rute inden for {reach} m i deres travleste tidsrum (`hot_spot_coverage.geojson`)."
+            ),
+            (Lang::En, _) => format!(
+                "{missed} of {hot} significant hot spots are not passed by an outreach route within {reach} m in their peak hours (`hot_spot_coverage.geojson`)."
+            ),
+            (Lang::Da, _) => format!(
+                "{missed} af {hot} signifikante hot spots passeres ikke af en opsøgende rute inden for {reach} m i deres travleste tidsrum (`hot_spot_coverage.geojson`)."
             ),
         }
     }]
@@ -73,16 +62,14 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, r: &RouteFindings<'_>) {
             "Ruter: opsøgende runder og tryghedsvandringer",
         ),
     );
+    let segment = l.num(s.segment_m, 0);
+    let near = l.num(s.buffer_m, 0);
     doc.paragraph(&match l {
         Lang::En => format!(
-            "Each route is cut into segments of {} m; an incident within {} m of a route counts once for it, on the nearest segment. Incidents are recorded where staff walk, so for routes with a schedule the *effort-corrected* rate divides the incidents that happened while the route was being walked by the hours it was walked.",
-            l.num(s.segment_m, 0),
-            l.num(s.buffer_m, 0)
+            "Each route is cut into segments of {segment} m; an incident within {near} m of a route counts once for it, on the nearest segment. Incidents are recorded where staff walk, so for routes with a schedule the *effort-corrected* rate divides the incidents that happened while the route was being walked by the hours it was walked."
         ),
         Lang::Da => format!(
-            "Hver rute er delt i stykker på {} m; en hændelse inden for {} m af en rute tæller én gang for den, på det nærmeste stykke. Hændelser registreres, hvor personalet går, så for ruter med et skema deler den *indsatskorrigerede* rate de hændelser, der skete, mens ruten blev gået, med antallet af gåede timer.",
-            l.num(s.segment_m, 0),
-            l.num(s.buffer_m, 0)
+            "Hver rute er delt i stykker på {segment} m; en hændelse inden for {near} m af en rute tæller én gang for den, på det nærmeste stykke. Hændelser registreres, hvor personalet går, så for ruter med et skema deler den *indsatskorrigerede* rate de hændelser, der skete, mens ruten blev gået, med antallet af gåede timer."
         ),
     });
     let rows: Vec<Vec<String>> = s
@@ -195,16 +182,14 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, r: &RouteFindings<'_>) {
             "Hot spots, de opsøgende runder ikke når",
         ),
     );
+    let rule = c.rule.describe();
+    let reach = l.num(c.buffer_m, 0);
     doc.paragraph(&match l {
         Lang::En => format!(
-            "A significant hot spot ({}) is *reached* when an outreach route passes within {} m of it and is walked during the time bin in which the hot spot has most incidents per hour.",
-            c.rule.describe(),
-            l.num(c.buffer_m, 0)
+            "A significant hot spot ({rule}) is *reached* when an outreach route passes within {reach} m of it and is walked during the time bin in which the hot spot has most incidents per hour."
         ),
         Lang::Da => format!(
-            "Et signifikant hot spot ({}) er *nået*, når en opsøgende rute passerer inden for {} m af det og gås i det tidsrum, hvor stedet har flest hændelser pr. time.",
-            c.rule.describe(),
-            l.num(c.buffer_m, 0)
+            "Et signifikant hot spot ({rule}) er *nået*, når en opsøgende rute passerer inden for {reach} m af det og gås i det tidsrum, hvor stedet har flest hændelser pr. time."
         ),
     });
     if c.cells.is_empty() {

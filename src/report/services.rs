@@ -78,9 +78,10 @@ fn window_text(l: Lang, w: &OutreachWindow) -> String {
     let hours = format!("{:02}–{:02}", w.start_hour, w.end_hour);
     let day = weekday(l, w.weekday_label());
     let next = if w.crosses_midnight {
+        let end = weekday(l, w.end_weekday_label());
         match l {
-            Lang::En => format!(" (into {})", weekday(l, w.end_weekday_label())),
-            Lang::Da => format!(" (til {})", weekday(l, w.end_weekday_label())),
+            Lang::En => format!(" (into {end})"),
+            Lang::Da => format!(" (til {end})"),
         }
     } else {
         String::new()
@@ -122,35 +123,28 @@ pub(crate) fn key_findings(f: &Facts, s: &ServiceFindings<'_>) -> Vec<String> {
     if !(shown(g.unmet, k) && shown(g.incidents, k)) {
         return Vec::new();
     }
+    let share = l.pct(g.unmet_share, 0);
+    let unmet = count(l, g.unmet, k);
+    let kinds = kinds_text(l, s.gap.settings.kinds.as_ref());
+    let reach = l.num(g.settings.distance_m, 0);
     let mut out = vec![match l {
         Lang::En => format!(
-            "{} of incidents ({}) happened when no open {} was within {} m (`service_gap_places.csv`).",
-            l.pct(g.unmet_share, 0),
-            count(l, g.unmet, k),
-            kinds_text(l, s.gap.settings.kinds.as_ref()),
-            l.num(g.settings.distance_m, 0)
+            "{share} of incidents ({unmet}) happened when no open {kinds} was within {reach} m (`service_gap_places.csv`)."
         ),
         Lang::Da => format!(
-            "{} af hændelserne ({}) skete, mens intet åbent tilbud ({}) lå inden for {} m (`service_gap_places.csv`).",
-            l.pct(g.unmet_share, 0),
-            count(l, g.unmet, k),
-            kinds_text(l, s.gap.settings.kinds.as_ref()),
-            l.num(g.settings.distance_m, 0)
+            "{share} af hændelserne ({unmet}) skete, mens intet åbent tilbud ({kinds}) lå inden for {reach} m (`service_gap_places.csv`)."
         ),
     }];
     if let Some(w) = s.windows.first() {
+        let place = escape_markdown(&w.place_name);
+        let window = window_text(l, w);
+        let per_visit = l.num(w.unmet_per_visit, 1);
         out.push(match l {
             Lang::En => format!(
-                "Outreach would meet the most people no service reaches at {} on {}: {} such incidents per visit on average (`outreach_windows.csv`).",
-                escape_markdown(&w.place_name),
-                window_text(l, w),
-                l.num(w.unmet_per_visit, 1)
+                "Outreach would meet the most people no service reaches at {place} on {window}: {per_visit} such incidents per visit on average (`outreach_windows.csv`)."
             ),
             Lang::Da => format!(
-                "Opsøgende arbejde vil møde flest, som intet tilbud når, på {} {}: i gennemsnit {} sådanne hændelser pr. besøg (`outreach_windows.csv`).",
-                escape_markdown(&w.place_name),
-                window_text(l, w),
-                l.num(w.unmet_per_visit, 1)
+                "Opsøgende arbejde vil møde flest, som intet tilbud når, på {place} {window}: i gennemsnit {per_visit} sådanne hændelser pr. besøg (`outreach_windows.csv`)."
             ),
         });
     }
@@ -187,14 +181,13 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServiceFindings<'_>) {
             ]
         })
         .collect();
+    let services = ds.services.len();
     doc.paragraph(&match l {
         Lang::En => format!(
-            "{} services are registered. Their opening hours are read as written (OpenStreetMap `opening_hours`), with Danish public holidays and seasons, and evaluated on every quarter hour of the period; a service without readable hours is never counted as open.",
-            ds.services.len()
+            "{services} services are registered. Their opening hours are read as written (OpenStreetMap `opening_hours`), with Danish public holidays and seasons, and evaluated on every quarter hour of the period; a service without readable hours is never counted as open."
         ),
         Lang::Da => format!(
-            "Der er registreret {} tilbud. Åbningstiderne læses, som de er skrevet (OpenStreetMap `opening_hours`), med danske helligdage og årstider, og vurderes for hvert kvarter i perioden; et tilbud uden læsbare åbningstider tælles aldrig som åbent.",
-            ds.services.len()
+            "Der er registreret {services} tilbud. Åbningstiderne læses, som de er skrevet (OpenStreetMap `opening_hours`), med danske helligdage og årstider, og vurderes for hvert kvarter i perioden; et tilbud uden læsbare åbningstider tælles aldrig som åbent."
         ),
     });
     doc.table(
@@ -218,46 +211,32 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServiceFindings<'_>) {
             "Huller i dækningen: hændelser, som intet åbent tilbud når",
         ),
     );
-    let closed_nearby = g.unmet - g.unmet_no_service_nearby;
+    let kinds = kinds_text(l, s.gap.settings.kinds.as_ref());
+    let reach = l.num(g.settings.distance_m, 0);
+    let unmet = count(l, g.unmet, k);
+    let incidents = count(l, g.incidents, k);
+    let share = derived(&[g.unmet, g.incidents], k, || l.pct(g.unmet_share, 1));
+    let closed_nearby = count(l, g.unmet - g.unmet_no_service_nearby, k);
+    let none_nearby = count(l, g.unmet_no_service_nearby, k);
     doc.paragraph(&match l {
         Lang::En => format!(
-            "An incident is *unmet* when no {} was open within {} m (straight line) at the time it happened. {} of {} incidents ({}) were unmet. For {} of them a service was near but closed; for {} there is no such service within {} m at any time.",
-            kinds_text(l, s.gap.settings.kinds.as_ref()),
-            l.num(g.settings.distance_m, 0),
-            count(l, g.unmet, k),
-            count(l, g.incidents, k),
-            derived(&[g.unmet, g.incidents], k, || l.pct(g.unmet_share, 1)),
-            count(l, closed_nearby, k),
-            count(l, g.unmet_no_service_nearby, k),
-            l.num(g.settings.distance_m, 0)
+            "An incident is *unmet* when no {kinds} was open within {reach} m (straight line) at the time it happened. {unmet} of {incidents} incidents ({share}) were unmet. For {closed_nearby} of them a service was near but closed; for {none_nearby} there is no such service within {reach} m at any time."
         ),
         Lang::Da => format!(
-            "En hændelse er *uden dækning*, når intet åbent tilbud ({}) lå inden for {} m (i lige linje), da den skete. {} af {} hændelser ({}) var uden dækning. Ved {} af dem lå et tilbud tæt på, men var lukket; ved {} findes der slet ikke et sådant tilbud inden for {} m.",
-            kinds_text(l, s.gap.settings.kinds.as_ref()),
-            l.num(g.settings.distance_m, 0),
-            count(l, g.unmet, k),
-            count(l, g.incidents, k),
-            derived(&[g.unmet, g.incidents], k, || l.pct(g.unmet_share, 1)),
-            count(l, closed_nearby, k),
-            count(l, g.unmet_no_service_nearby, k),
-            l.num(g.settings.distance_m, 0)
+            "En hændelse er *uden dækning*, når intet åbent tilbud ({kinds}) lå inden for {reach} m (i lige linje), da den skete. {unmet} af {incidents} hændelser ({share}) var uden dækning. Ved {closed_nearby} af dem lå et tilbud tæt på, men var lukket; ved {none_nearby} findes der slet ikke et sådant tilbud inden for {reach} m."
         ),
     });
     if let Some(((hh, hu, ht), (lh, lu, lt))) = extreme_hours(s, k) {
+        let hh_end = (hh + 1) % 24;
+        let high = l.pct(hu as f64 / ht as f64, 0);
+        let lh_end = (lh + 1) % 24;
+        let low = l.pct(lu as f64 / lt as f64, 0);
         doc.paragraph(&match l {
             Lang::En => format!(
-                "The gap is widest at {hh:02}–{:02} h ({} of incidents unmet) and narrowest at {lh:02}–{:02} h ({}).",
-                (hh + 1) % 24,
-                l.pct(hu as f64 / ht as f64, 0),
-                (lh + 1) % 24,
-                l.pct(lu as f64 / lt as f64, 0)
+                "The gap is widest at {hh:02}–{hh_end:02} h ({high} of incidents unmet) and narrowest at {lh:02}–{lh_end:02} h ({low})."
             ),
             Lang::Da => format!(
-                "Hullet er størst kl. {hh:02}–{:02} ({} af hændelserne uden dækning) og mindst kl. {lh:02}–{:02} ({}).",
-                (hh + 1) % 24,
-                l.pct(hu as f64 / ht as f64, 0),
-                (lh + 1) % 24,
-                l.pct(lu as f64 / lt as f64, 0)
+                "Hullet er størst kl. {hh:02}–{hh_end:02} ({high} af hændelserne uden dækning) og mindst kl. {lh:02}–{lh_end:02} ({low})."
             ),
         });
     }
@@ -312,16 +291,13 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServiceFindings<'_>) {
         ));
         return;
     }
+    let hours = s.windows[0].hours;
     doc.paragraph(&match l {
         Lang::En => format!(
-            "Windows of {} hours in the week, ranked by unmet incidents: when an outreach team would meet the most people that no open service reaches. *Per visit* is the unmet incidents divided by how often that window occurred in the period. Services nearby are those of the chosen kinds within {} m of the place, with the share of the window they are open and the share of the place's incidents they reach.",
-            s.windows[0].hours,
-            l.num(g.settings.distance_m, 0)
+            "Windows of {hours} hours in the week, ranked by unmet incidents: when an outreach team would meet the most people that no open service reaches. *Per visit* is the unmet incidents divided by how often that window occurred in the period. Services nearby are those of the chosen kinds within {reach} m of the place, with the share of the window they are open and the share of the place's incidents they reach."
         ),
         Lang::Da => format!(
-            "Tidsrum på {} timer i ugen, rangeret efter hændelser uden dækning: hvornår et opsøgende team vil møde flest, som intet åbent tilbud når. *Pr. besøg* er hændelserne uden dækning divideret med, hvor mange gange tidsrummet forekom i perioden. Tilbud i nærheden er tilbud af de valgte typer inden for {} m af stedet, med den andel af tidsrummet, de har åbent, og den andel af stedets hændelser, de når.",
-            s.windows[0].hours,
-            l.num(g.settings.distance_m, 0)
+            "Tidsrum på {hours} timer i ugen, rangeret efter hændelser uden dækning: hvornår et opsøgende team vil møde flest, som intet åbent tilbud når. *Pr. besøg* er hændelserne uden dækning divideret med, hvor mange gange tidsrummet forekom i perioden. Tilbud i nærheden er tilbud af de valgte typer inden for {reach} m af stedet, med den andel af tidsrummet, de har åbent, og den andel af stedets hændelser, de når."
         ),
     });
     let nearby = |w: &OutreachWindow| -> String {
