@@ -91,27 +91,6 @@ pub fn bh_adjusted(p: &[f64]) -> Vec<f64> {
     out
 }
 
-#[cfg(test)]
-#[allow(clippy::float_cmp)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tails() {
-        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-16);
-        assert!((normal_cdf(-10.0) / 7.619_853_024_160_527e-24 - 1.0).abs() < 1e-12);
-        assert_eq!(normal_two_sided_p(f64::INFINITY), 0.0);
-        assert!(normal_two_sided_p(f64::NAN).is_nan());
-    }
-
-    #[test]
-    fn bh_empty_and_nan() {
-        assert!(benjamini_hochberg(&[], 0.05).is_empty());
-        assert_eq!(benjamini_hochberg(&[f64::NAN], 0.05), [false]);
-        assert!(bh_adjusted(&[f64::NAN])[0].is_nan());
-    }
-}
-
 /// Solves `f(x) = 0` for an increasing `f` whose root lies in the bracket
 /// `[lo, hi]`, starting from `x`: Newton steps with `derivative`, kept inside
 /// the bracket (which shrinks with every evaluation), and a bisection step
@@ -154,4 +133,25 @@ pub(crate) fn safeguarded_newton(
         x = next;
     }
     x
+}
+
+#[cfg(test)]
+#[allow(clippy::float_cmp)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tails() {
+        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-16);
+        assert!((normal_cdf(-10.0) / 7.619_853_024_160_527e-24 - 1.0).abs() < 1e-12);
+        assert_eq!(normal_two_sided_p(f64::INFINITY), 0.0);
+        assert!(normal_two_sided_p(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn bh_empty_and_nan() {
+        assert!(benjamini_hochberg(&[], 0.05).is_empty());
+        assert_eq!(benjamini_hochberg(&[f64::NAN], 0.05), [false]);
+        assert!(bh_adjusted(&[f64::NAN])[0].is_nan());
+    }
 }

@@ -23,6 +23,7 @@ struct Demo {
     windows: Vec<OutreachWindow>,
     segments: RouteSegments,
     coverage: HotSpotCoverage,
+    places: Vec<PlaceCoverage>,
     havens: SafeHavens,
     havens_per_bin: SafeHavens,
     evaluations: Evaluations,
@@ -102,6 +103,7 @@ fn demo_run() -> &'static Demo {
         let coverage = segments
             .hot_spot_coverage(&hotspots, &ds.projection, HotCellRule::Fdr)
             .unwrap();
+        let places = segments.place_coverage(&profiles, &ds.projection).unwrap();
         let siting = SafeHavenSiting::default();
         let havens = siting.compute(&ds, None).unwrap();
         let havens_per_bin = siting.compute(&ds, Some((&bins, &labels))).unwrap();
@@ -119,6 +121,7 @@ fn demo_run() -> &'static Demo {
             windows,
             segments,
             coverage,
+            places,
             havens,
             havens_per_bin,
             evaluations,
@@ -140,6 +143,7 @@ fn report(d: &Demo, lang: Lang, k: u64) -> PlannerReport<'_> {
     r.routes = Some(RouteFindings {
         segments: &d.segments,
         coverage: &d.coverage,
+        places: &d.places,
     });
     r.havens = Some(&d.havens);
     r.havens_per_bin = Some(&d.havens_per_bin);
@@ -206,6 +210,11 @@ fn answers_the_action_plan_questions_in_english() {
         "Benches at Bredgade Torv from 2024-04-01: no clear change relative to the control places"
     ));
     assert!(md.contains("the fall is specific to darkness, as expected if the lighting works"));
+    // Karolinelunden is passed at its peak only on the eastern round's evenings.
+    assert!(
+        findings.contains("but Karolinelunden only in 43 % of its peak hours"),
+        "{findings}"
+    );
     // Safe havens: the cumulative share of the last site.
     let last = d.havens.picks.last().unwrap();
     assert!(findings.contains(&Lang::En.pct(last.cumulative_share, 0)));

@@ -795,6 +795,7 @@ fn run(args: &Args) -> byrum::Result<()> {
     report.routes = routes.as_ref().map(|r| byrum::RouteFindings {
         segments: &r.segments,
         coverage: &r.coverage,
+        places: &r.places,
     });
     report.havens = Some(&havens.0);
     report.havens_per_bin = Some(&havens.1);

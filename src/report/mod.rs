@@ -20,7 +20,7 @@ use crate::ingest::IngestSummary;
 use crate::opening::Timetable;
 use crate::output::write_atomic;
 use crate::profile::PlaceProfilesResult;
-use crate::route_segments::{HotSpotCoverage, RouteSegments};
+use crate::route_segments::{HotSpotCoverage, PlaceCoverage, RouteSegments};
 use crate::service_gap::{OutreachWindow, ServiceGapResult};
 use crate::siting::SafeHavens;
 
@@ -89,6 +89,8 @@ pub struct RouteFindings<'a> {
     pub segments: &'a RouteSegments,
     /// Significant hot spots and whether outreach reaches them at their peak.
     pub coverage: &'a HotSpotCoverage,
+    /// Places and whether outreach reaches them at their peak.
+    pub places: &'a [PlaceCoverage],
 }
 
 impl<'a> PlannerReport<'a> {

@@ -3,12 +3,13 @@
 
 use crate::document::{Document, Lang, escape_markdown};
 use crate::model::RouteKind;
+use crate::route_segments::NearRoute;
 
 use super::RouteFindings;
 use super::{Facts, count, describe_bin};
 
 /// The files this section's numbers come from: (file, English, Danish).
-pub(crate) const FILES: [(&str, &str, &str); 2] = [
+pub(crate) const FILES: [(&str, &str, &str); 3] = [
     (
         "route_segments.geojson",
         "route segments with incidents, rates per 100 m and per route-hour walked, per time bin",
@@ -19,12 +20,43 @@ pub(crate) const FILES: [(&str, &str, &str); 2] = [
         "significant hot spots and whether an outreach route reaches them at their peak",
         "signifikante hot spots, og om en opsøgende rute når dem, når de topper",
     ),
+    (
+        "place_route_coverage.csv",
+        "places and whether an outreach route reaches them at their peak",
+        "steder, og om en opsøgende rute når dem, når de topper",
+    ),
 ];
+
+/// A table row for something an outreach route may reach: its peak time
+/// bin, the nearest outreach route and distance, the share of the peak's
+/// hours that route is walked, and whether it is reached.
+fn reach_row(l: Lang, peak: Option<&str>, near: Option<&NearRoute>, covered: bool) -> Vec<String> {
+    vec![
+        peak.map_or_else(|| "–".to_owned(), |b| describe_bin(l, b)),
+        near.map_or_else(
+            || l.pick("none", "ingen").to_owned(),
+            |n| {
+                format!(
+                    "{} ({} m)",
+                    escape_markdown(&n.name),
+                    l.num(n.distance_m, 0)
+                )
+            },
+        ),
+        near.and_then(|n| n.walked_share_at_peak)
+            .map_or_else(|| "–".to_owned(), |w| l.pct(w, 0)),
+        l.pick(
+            if covered { "yes" } else { "**no**" },
+            if covered { "ja" } else { "**nej**" },
+        )
+        .to_owned(),
+    ]
+}
 
 pub(crate) fn key_findings(f: &Facts, r: &RouteFindings<'_>) -> Vec<String> {
     let l = f.lang;
     let c = &r.coverage;
-    vec![if c.cells.is_empty() {
+    let mut out = vec![if c.cells.is_empty() {
         l.pick(
             "No cell is a significant hot spot, so route coverage was not assessed (`hot_spot_coverage.geojson`).",
             "Ingen celle er et signifikant hot spot, så rutedækningen er ikke vurderet (`hot_spot_coverage.geojson`).",
@@ -48,7 +80,47 @@ pub(crate) fn key_findings(f: &Facts, r: &RouteFindings<'_>) -> Vec<String> {
                 "{missed} af {hot} signifikante hot spots passeres ikke af en opsøgende rute inden for {reach} m i deres travleste tidsrum (`hot_spot_coverage.geojson`)."
             ),
         }
-    }]
+    }];
+    // Places: those no round reaches at their peak, else the one reached least often.
+    let missed: Vec<String> = r
+        .places
+        .iter()
+        .filter(|p| !p.covered)
+        .map(|p| escape_markdown(&p.name))
+        .collect();
+    let least = r
+        .places
+        .iter()
+        .filter_map(|p| Some((p, p.nearest_outreach.as_ref()?.walked_share_at_peak?)))
+        .filter(|(p, _)| p.covered)
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    if !missed.is_empty() {
+        let names = missed.join(", ");
+        out.push(match l {
+            Lang::En => format!(
+                "No outreach round passes {names} when it is busiest (`place_route_coverage.csv`)."
+            ),
+            Lang::Da => format!(
+                "Ingen opsøgende runde kommer forbi {names}, når der er travlest (`place_route_coverage.csv`)."
+            ),
+        });
+    } else if let Some((p, share)) = least {
+        let name = escape_markdown(&p.name);
+        let share = l.pct(share, 0);
+        let peak = p
+            .peak_label
+            .as_deref()
+            .map_or_else(String::new, |b| describe_bin(l, b));
+        out.push(match l {
+            Lang::En => format!(
+                "Every place is passed by an outreach round when it is busiest, but {name} only in {share} of its peak hours ({peak}) (`place_route_coverage.csv`)."
+            ),
+            Lang::Da => format!(
+                "Alle steder passeres af en opsøgende runde, når de er travlest, men {name} kun i {share} af spidstimerne ({peak}) (`place_route_coverage.csv`)."
+            ),
+        });
+    }
+    out
 }
 
 pub(crate) fn section(doc: &mut Document, f: &Facts, r: &RouteFindings<'_>) {
@@ -202,31 +274,14 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, r: &RouteFindings<'_>) {
             .cells
             .iter()
             .map(|h| {
-                let near = h.nearest_outreach.as_ref();
-                vec![
-                    format!("{:.5}, {:.5}", h.lat, h.lon),
-                    count(l, h.count, k),
-                    h.peak_label
-                        .as_deref()
-                        .map_or_else(|| "–".to_owned(), |b| describe_bin(l, b)),
-                    near.map_or_else(
-                        || l.pick("none", "ingen").to_owned(),
-                        |n| {
-                            format!(
-                                "{} ({} m)",
-                                escape_markdown(&n.name),
-                                l.num(n.distance_m, 0)
-                            )
-                        },
-                    ),
-                    near.and_then(|n| n.walked_share_at_peak)
-                        .map_or_else(|| "–".to_owned(), |w| l.pct(w, 0)),
-                    l.pick(
-                        if h.covered { "yes" } else { "**no**" },
-                        if h.covered { "ja" } else { "**nej**" },
-                    )
-                    .to_owned(),
-                ]
+                let mut row = vec![format!("{:.5}, {:.5}", h.lat, h.lon), count(l, h.count, k)];
+                row.extend(reach_row(
+                    l,
+                    h.peak_label.as_deref(),
+                    h.nearest_outreach.as_ref(),
+                    h.covered,
+                ));
+                row
             })
             .collect();
         doc.table(
@@ -242,4 +297,44 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, r: &RouteFindings<'_>) {
         );
     }
     doc.source(&["hot_spot_coverage.geojson", "gistar_h3.geojson"]);
+
+    if r.places.is_empty() {
+        return;
+    }
+    doc.heading(
+        3,
+        l.pick(
+            "Places and the outreach rounds at their peak",
+            "Stederne og de opsøgende runder, når de er travlest",
+        ),
+    );
+    doc.paragraph(l.pick(
+        "The same check for every place: is an outreach route within reach of the place's outline, and walked in the time bin when the place is busiest? The share of the peak's hours walked shows how often a round is there then.",
+        "Samme kontrol for hvert sted: går en opsøgende rute inden for rækkevidde af stedets afgrænsning, og gås den i det tidsrum, hvor stedet er travlest? Andelen af spidstimerne, der gås, viser, hvor ofte en runde er der på det tidspunkt.",
+    ));
+    let rows: Vec<Vec<String>> = r
+        .places
+        .iter()
+        .map(|p| {
+            let mut row = vec![escape_markdown(&p.name)];
+            row.extend(reach_row(
+                l,
+                p.peak_label.as_deref(),
+                p.nearest_outreach.as_ref(),
+                p.covered,
+            ));
+            row
+        })
+        .collect();
+    doc.table(
+        &[
+            l.pick("Place", "Sted"),
+            l.pick("Peak", "Flest"),
+            l.pick("Nearest outreach route", "Nærmeste opsøgende rute"),
+            l.pick("Share of peak hours walked", "Andel af spidstimer gået"),
+            l.pick("Reached", "Nået"),
+        ],
+        &rows,
+    );
+    doc.source(&["place_route_coverage.csv", "places.geojson"]);
 }
