@@ -187,3 +187,6 @@ mod profile;
 pub use profile::{
     NextComparison, PlaceProfile, PlaceProfiles, PlaceProfilesResult, RankMetric, RateEstimate,
 };
+
+// issue 6, hostile input (read::incidents):
+pub use read::incidents::{MAX_RECORD_BYTES, PLAUSIBLE_YEARS, parse_zone_suggesting};

@@ -105,13 +105,23 @@ impl StudyArea {
     /// (their union), or a file containing `min_lon,min_lat,max_lon,max_lat`.
     ///
     /// # Errors
-    /// [`Error::Io`] or [`Error::Input`] if the file cannot be read or holds no polygon.
+    /// [`Error::Io`] or [`Error::Input`] if the file cannot be read, is empty,
+    /// holds no polygon, or a polygon that cannot be used (a coordinate out of
+    /// range or not a number, a ring of fewer than 4 positions, an outline
+    /// crossing itself: see [`read::geojson`](crate::read::geojson)).
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        let text = text.trim_start_matches('\u{feff}');
+        if text.trim().is_empty() {
+            return Err(Error::input(
+                path,
+                "the file is empty; expected a GeoJSON Polygon or MultiPolygon, or min_lon,min_lat,max_lon,max_lat",
+            ));
+        }
         if !text.trim_start().starts_with('{') {
             return Self::from_bbox_str(text.trim()).map_err(|e| Error::input(path, e.to_string()));
         }
-        let polys = crate::read::geojson::read_polygons(path, &text)?;
+        let polys = crate::read::geojson::read_polygons(path, text)?;
         if polys.0.is_empty() {
             return Err(Error::input(
                 path,

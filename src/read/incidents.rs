@@ -3,17 +3,44 @@
 //! Every data row is either accepted into [`Incidents`] or rejected with its
 //! line and reason in the [`IngestReport`]; nothing is dropped silently.
 //!
-//! CSV is read with the `csv` crate rather than polars' CSV reader because a
-//! planner's export must survive a malformed row: the `csv` crate reports the
-//! exact line of every record and lets the reader reject one ragged row and
-//! go on, where polars fails the whole file. Parquet and in-memory
-//! `DataFrame`s go through polars and then through the same row validation.
+//! CSV is split into records by a small streaming parser that splits exactly
+//! as the `csv` crate does (quotes, doubled quotes, newlines inside quoted
+//! fields, `\n`/`\r\n`/`\r` line ends, blank lines skipped; a unit test
+//! compares the two on random input) rather than by polars' CSV reader,
+//! because a planner's export must survive a malformed row: every record
+//! keeps its exact line, and one ragged row is rejected while reading goes
+//! on, where polars fails the whole file. Unlike the `csv` crate, which
+//! holds a whole record in memory however long, the parser skips a record
+//! over [`IncidentReader::max_record_bytes`] without storing it. Parquet and
+//! in-memory `DataFrame`s go through polars and then through the same row
+//! validation.
+//!
+//! Whole-file problems are [`Error::Input`]s naming the file: empty, a header
+//! line over the record limit, a single-column header (naming the delimiter
+//! the file does use), a missing column. Row problems are rejections:
+//!
+//! | reason | meaning |
+//! |---|---|
+//! | `wrong_field_count` | more or fewer fields than the header (naming another delimiter if the row uses one) |
+//! | `invalid_text` | a field that is not UTF-8 |
+//! | `record_too_long` | a record over `max_record_bytes` (with its first and last line: a quote never closed makes many lines one record) |
+//! | `bad_coordinate` | missing, not a number, NaN/inf, out of −180…180/−90…90, (0, 0), or not a point of the projected CRS |
+//! | `out_of_study_area` | outside the study area |
+//! | `unparseable_time`, `nonexistent_local_time`, `ambiguous_local_time`, `no_zone` | see [`TimeProblem`] |
+//! | `implausible_time` | local year outside [`IncidentReader::plausible_years`] (default 1971–2069) |
+//! | `bad_weight`, `duplicate_id`, `duplicate_record` | a bad weight, a reused id, a repeated row ([`DuplicateRecords`]) |
+//!
+//! Notes on the whole file: `no_rows` (a header without rows),
+//! `lon_lat_swapped` (rejected rows that would be valid — inside the study
+//! area, if one is set — with x and y swapped: when they are most rows, the
+//! note says to swap the columns and gives the `--columns` mapping; else it
+//! lists their first lines), `column_mapping`, `zone_from_location`.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::Path;
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use chrono_tz::Tz;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -28,6 +55,17 @@ use crate::time::{Ambiguity, Instant, TimeProblem, TimestampParser, zone_at};
 
 /// Rows validated together (in parallel) per chunk.
 const CHUNK: usize = 1 << 16;
+
+/// A chunk of CSV records is also ended when its fields hold this many bytes.
+const CHUNK_BYTES: usize = 64 << 20;
+
+/// The default limit on the bytes of one CSV record (4 MiB): see
+/// [`IncidentReader::max_record_bytes`].
+pub const MAX_RECORD_BYTES: usize = 4 << 20;
+
+/// The default plausible years of incident timestamps (local time), both
+/// included: see [`IncidentReader::plausible_years`].
+pub const PLAUSIBLE_YEARS: (i32, i32) = (1971, 2069);
 
 /// Which columns hold what. Names are matched case-insensitively.
 ///
@@ -317,7 +355,7 @@ pub struct IncidentBatch {
 /// assert_eq!(batch.report.read, batch.report.accepted + batch.report.rejected);
 /// # Ok::<(), byrum::Error>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IncidentReader {
     columns: ColumnMap,
     crs: Crs,
@@ -326,6 +364,26 @@ pub struct IncidentReader {
     study_area: Option<StudyArea>,
     duplicates: DuplicateRecords,
     delimiter: Option<u8>,
+    max_record_bytes: usize,
+    years: (i32, i32),
+}
+
+impl Default for IncidentReader {
+    /// As [`IncidentReader::new`], but naive timestamps without a configured
+    /// zone are rejected rather than placed in the zone at the data's location.
+    fn default() -> Self {
+        Self {
+            columns: ColumnMap::default(),
+            crs: Crs::default(),
+            times: TimestampParser::default(),
+            zone_from_location: false,
+            study_area: None,
+            duplicates: DuplicateRecords::default(),
+            delimiter: None,
+            max_record_bytes: MAX_RECORD_BYTES,
+            years: PLAUSIBLE_YEARS,
+        }
+    }
 }
 
 /// One row before validation, borrowed from the source.
@@ -363,7 +421,28 @@ struct Row {
     naive: bool,
 }
 
-type RowResult = std::result::Result<Row, (u64, &'static str, String)>;
+/// A rejected row: its line, reason and detail, and whether it would be a
+/// usable point (inside the study area, if one is set) with x and y swapped.
+struct Bad {
+    line: u64,
+    reason: &'static str,
+    detail: String,
+    swapped: bool,
+}
+
+impl Bad {
+    fn new(line: u64, reason: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            line,
+            reason,
+            detail: detail.into(),
+            swapped: false,
+        }
+    }
+}
+
+type RowResult = std::result::Result<Row, Bad>;
+type RawResult<'a> = std::result::Result<RawRow<'a>, Bad>;
 
 impl IncidentReader {
     /// A reader with the default columns, WGS84 coordinates, RFC 3339
@@ -441,6 +520,44 @@ impl IncidentReader {
         self
     }
 
+    /// The most bytes one CSV record may have (default [`MAX_RECORD_BYTES`],
+    /// 4 MiB; at least 1). A longer record is rejected (`record_too_long`)
+    /// without being held in memory, and reading goes on with the next one,
+    /// so a 1-GB line, or a quote that is never closed, cannot exhaust memory.
+    #[must_use]
+    pub fn max_record_bytes(mut self, bytes: usize) -> Self {
+        self.max_record_bytes = bytes.max(1);
+        self
+    }
+
+    /// The years in which incident timestamps are plausible, both included,
+    /// in local time (default [`PLAUSIBLE_YEARS`], 1971–2069). A timestamp
+    /// outside them is rejected (`implausible_time`): exports use dates such
+    /// as 1900-01-01 (a spreadsheet's day zero), 1970-01-01 (Unix time zero)
+    /// or 2099-12-31/2100-01-01 for "unknown", and such a row would otherwise
+    /// stretch the study period over a century. The default is fixed rather
+    /// than tied to today's date so that the same file always reads the same.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] if `first > last`.
+    ///
+    /// ```
+    /// let reader = byrum::IncidentReader::new().plausible_years(2015, 2030)?;
+    /// assert!(byrum::IncidentReader::new().plausible_years(2030, 2015).is_err());
+    /// # drop(reader);
+    /// # Ok::<(), byrum::Error>(())
+    /// ```
+    pub fn plausible_years(mut self, first: i32, last: i32) -> Result<Self> {
+        if first > last {
+            return Err(Error::parameter(
+                "plausible years",
+                format!("the first year {first} is after the last year {last}"),
+            ));
+        }
+        self.years = (first, last);
+        Ok(self)
+    }
+
     /// Reads a CSV (`.csv`, `.tsv`, `.txt`) or Parquet (`.parquet`, `.pq`) file.
     ///
     /// # Errors
@@ -464,99 +581,106 @@ impl IncidentReader {
     /// [`Error::Io`] if the file cannot be read; [`Error::Input`] if it is empty,
     /// has only a header line with no usable columns, or lacks a required column.
     pub fn read_csv(&self, path: &Path) -> Result<IncidentBatch> {
+        use std::io::BufRead;
         let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
         let mut buffered = std::io::BufReader::with_capacity(1 << 20, file);
+        if buffered
+            .fill_buf()
+            .map_err(|e| Error::io("read", path, e))?
+            .starts_with(b"\xEF\xBB\xBF")
+        {
+            buffered.consume(3);
+        }
         let delimiter = match self.delimiter {
             Some(d) => d,
             None => sniff_delimiter(&mut buffered).map_err(|e| Error::io("read", path, e))?,
         };
-        // The csv crate counts the lines of CRLF files one short after the
-        // header (it ends a record at the CR); correct its positions.
-        let crlf = {
-            use std::io::BufRead;
-            let buf = buffered
-                .fill_buf()
-                .map_err(|e| Error::io("read", path, e))?;
-            buf.split(|&b| b == b'\n')
-                .next()
-                .is_some_and(|l| l.ends_with(b"\r"))
-                && buf.contains(&b'\n')
+        let mut records = Records::new(buffered, delimiter, self.max_record_bytes);
+        let mut chunk = Chunk::default();
+        let stopped = |line: u64, e: std::io::Error| {
+            Error::input(path, format!("reading stopped at line {line}: {e}"))
         };
-        let line_fix = u64::from(crlf);
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(buffered);
-        let mut record = csv::ByteRecord::new();
-        let has_header = rdr
-            .read_byte_record(&mut record)
-            .map_err(|e| Error::input(path, format!("cannot read the header line: {e}")))?;
-        if !has_header {
-            return Err(Error::input(
-                path,
-                "the file is empty; expected a header line such as id,lon,lat,timestamp,category",
-            ));
+        match records.next(&mut chunk).map_err(|e| stopped(1, e))? {
+            Next::End => {
+                return Err(Error::input(
+                    path,
+                    "the file is empty; expected a header line such as id,lon,lat,timestamp,category",
+                ));
+            }
+            Next::TooLong => {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "the header line is longer than {} bytes: this is not a CSV file of incidents, or its first line holds no line break",
+                        self.max_record_bytes
+                    ),
+                ));
+            }
+            Next::Record => {}
         }
-        let header: Vec<String> = record
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let s = String::from_utf8_lossy(f).into_owned();
-                if i == 0 {
-                    s.trim_start_matches('\u{feff}').to_owned()
-                } else {
-                    s
-                }
-            })
-            .collect();
-        if header.len() == 1 {
-            return Err(Error::input(
-                path,
-                format!(
-                    "the header {:?} has a single column: the file is not separated by {:?}; set the delimiter",
-                    header[0], delimiter as char
+        let header: Vec<String> = match chunk.entries.first() {
+            Some(&Entry::Record {
+                start, first, last, ..
+            }) => (0..last - first)
+                .map(|i| String::from_utf8_lossy(chunk.field(start, first, i)).into_owned())
+                .collect(),
+            _ => Vec::new(),
+        };
+        if header.len() <= 1 {
+            let only = header.first().map_or("", String::as_str);
+            let used = [b',', b';', b'\t', b'|']
+                .into_iter()
+                .filter(|&c| c != delimiter)
+                .max_by_key(|&c| bytecount(only.as_bytes(), c))
+                .filter(|&c| bytecount(only.as_bytes(), c) > 0);
+            let message = match used {
+                Some(c) => format!(
+                    "the file uses {:?} between fields, not {:?} (header {only:?}); set the delimiter to {:?}",
+                    c as char, delimiter as char, c as char
                 ),
-            ));
+                None => format!(
+                    "the header {only:?} has a single column: the fields must be separated by ',', ';', a tab or '|'"
+                ),
+            };
+            return Err(Error::input(path, message));
         }
         let (cols, notes) = self.columns.resolve(&header, path)?;
         let name = path.display().to_string();
         let mut sink = Sink::new(&name, self);
+        sink.swap_hint = swap_hint(&header, &cols);
         for n in notes {
             sink.report.warn(None, "column_mapping", n);
         }
-        let mut records: Vec<csv::ByteRecord> = Vec::with_capacity(CHUNK);
-        loop {
-            records.clear();
-            let mut done = false;
-            while records.len() < CHUNK {
-                let mut r = csv::ByteRecord::new();
-                match rdr.read_byte_record(&mut r) {
-                    Ok(true) => records.push(r),
-                    Ok(false) => {
+        let width = header.len();
+        let mut done = false;
+        while !done {
+            chunk.clear();
+            while chunk.entries.len() < CHUNK && chunk.data.len() < CHUNK_BYTES {
+                let line = records.lines.line;
+                match records.next(&mut chunk).map_err(|e| stopped(line, e))? {
+                    Next::End => {
                         done = true;
                         break;
                     }
-                    Err(e) => {
-                        let line = e.position().map_or(0, csv::Position::line) + line_fix;
-                        if let csv::ErrorKind::Io(io) = e.kind() {
-                            return Err(Error::input(
-                                path,
-                                format!("reading stopped at line {line}: {io}"),
-                            ));
-                        }
-                        sink.report.reject(line, "malformed_row", e.to_string());
-                    }
+                    Next::Record | Next::TooLong => {}
                 }
             }
-            let raws: Vec<std::result::Result<RawRow<'_>, (u64, &'static str, String)>> = records
+            let raws: Vec<RawResult<'_>> = chunk
+                .entries
                 .iter()
-                .map(|r| csv_raw(r, &cols, header.len(), line_fix))
+                .map(|e| match e {
+                    &Entry::Record {
+                        line,
+                        start,
+                        first,
+                        last,
+                    } => csv_raw(&chunk, line, (start, first, last), &cols, width, delimiter),
+                    Entry::TooLong { line, detail } => {
+                        Err(Bad::new(*line, "record_too_long", detail.clone()))
+                    }
+                })
                 .collect();
             sink.take(raws);
-            if done {
-                break;
-            }
         }
         Ok(sink.finish())
     }
@@ -662,6 +786,7 @@ impl IncidentReader {
         };
         let name = path.display().to_string();
         let mut sink = Sink::new(&name, self);
+        sink.swap_hint = swap_hint(&header, &cols);
         for n in notes {
             sink.report.warn(None, "column_mapping", n);
         }
@@ -670,7 +795,7 @@ impl IncidentReader {
         let mut start = 0;
         while start < n {
             let end = (start + CHUNK).min(n);
-            let raws: Vec<_> = (start..end)
+            let raws: Vec<RawResult<'_>> = (start..end)
                 .map(|i| {
                     Ok(RawRow {
                         line: i as u64 + 2,
@@ -693,7 +818,7 @@ impl IncidentReader {
     /// Validates one raw row.
     fn validate(&self, raw: RawRow<'_>, times: &TimestampParser) -> RowResult {
         let line = raw.line;
-        let bad = |reason: &'static str, detail: String| Err((line, reason, detail));
+        let bad = |reason: &'static str, detail: String| Err(Bad::new(line, reason, detail));
         let (Some(xs), Some(ys)) = (raw.x.as_deref(), raw.y.as_deref()) else {
             return bad("bad_coordinate", "a coordinate is missing".into());
         };
@@ -706,20 +831,35 @@ impl IncidentReader {
         if !x.is_finite() || !y.is_finite() {
             return bad("bad_coordinate", format!("({x}, {y}) is not finite"));
         }
+        let swapped = |reason: &'static str, detail: String| {
+            Err(Bad {
+                line,
+                reason,
+                detail,
+                swapped: true,
+            })
+        };
         let (lon, lat) = match &self.crs {
             Crs::Wgs84 => {
                 if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
+                    let detail = format!("lon {x}, lat {y} is outside −180…180, −90…90");
+                    if self.usable_if_swapped(x, y) {
+                        let inside = if self.study_area.is_some() {
+                            " (swapped, the point lies inside the study area)"
+                        } else {
+                            ""
+                        };
+                        return swapped(
+                            "bad_coordinate",
+                            format!("{detail}; longitude and latitude may be swapped{inside}"),
+                        );
+                    }
                     let hint = if x.abs() > 1000.0 && y.abs() > 1000.0 {
                         "; the values look like projected metres: set the CRS (e.g. EPSG:25832)"
-                    } else if (-90.0..=90.0).contains(&x) && (-180.0..=180.0).contains(&y) {
-                        "; longitude and latitude may be swapped"
                     } else {
                         ""
                     };
-                    return bad(
-                        "bad_coordinate",
-                        format!("lon {x}, lat {y} is outside −180…180, −90…90{hint}"),
-                    );
+                    return bad("bad_coordinate", format!("{detail}{hint}"));
                 }
                 if x == 0.0 && y == 0.0 {
                     return bad("bad_coordinate", "(0, 0) is a missing geocode".into());
@@ -731,20 +871,30 @@ impl IncidentReader {
                     (lon, lat)
                 }
                 _ => {
-                    return bad(
-                        "bad_coordinate",
-                        format!("({x}, {y}) is not a point in EPSG:{}", p.epsg()),
-                    );
+                    let detail = format!("({x}, {y}) is not a point in EPSG:{}", p.epsg());
+                    if self.usable_if_swapped(x, y) {
+                        return swapped(
+                            "bad_coordinate",
+                            format!("{detail}; easting and northing may be swapped"),
+                        );
+                    }
+                    return bad("bad_coordinate", detail);
                 }
             },
         };
         if let Some(area) = &self.study_area
             && !area.contains(lon, lat)
         {
-            return bad(
-                "out_of_study_area",
-                format!("({lon:.6}, {lat:.6}) lies outside the study area"),
-            );
+            let detail = format!("({lon:.6}, {lat:.6}) lies outside the study area");
+            if self.usable_if_swapped(x, y) {
+                return swapped(
+                    "out_of_study_area",
+                    format!(
+                        "{detail}; with x and y swapped it would lie inside: are the columns the wrong way round?"
+                    ),
+                );
+            }
+            return bad("out_of_study_area", detail);
         }
         let parsed = match raw.time {
             TimeIn::Text(t) => times.parse(&t).map_err(|p| (p, t.into_owned())),
@@ -784,6 +934,16 @@ impl IncidentReader {
                 return bad(problem.reason(), detail);
             }
         };
+        let local = parsed.instant.local();
+        let (first, last) = self.years;
+        if !(first..=last).contains(&local.year()) {
+            return bad(
+                "implausible_time",
+                format!(
+                    "{local} (local time) is outside the plausible years {first}–{last}: a placeholder for an unknown date? (set the plausible years to accept it)"
+                ),
+            );
+        }
         let weight = match raw.weight.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(w) => match w.parse::<f64>() {
@@ -825,38 +985,95 @@ impl IncidentReader {
     }
 }
 
+impl IncidentReader {
+    /// Whether the point read with x and y swapped would be a valid point,
+    /// inside the study area if one is set.
+    fn usable_if_swapped(&self, x: f64, y: f64) -> bool {
+        let point = match &self.crs {
+            Crs::Wgs84 => {
+                ((-180.0..=180.0).contains(&y) && (-90.0..=90.0).contains(&x)).then_some((y, x))
+            }
+            Crs::Projected(p) => p
+                .inverse(y, x)
+                .ok()
+                .filter(|(lon, lat)| lon.is_finite() && lat.is_finite() && lat.abs() <= 90.0),
+        };
+        point.is_some_and(|(lon, lat)| {
+            (lon, lat) != (0.0, 0.0)
+                && self
+                    .study_area
+                    .as_ref()
+                    .is_none_or(|area| area.contains(lon, lat))
+        })
+    }
+}
+
+/// The column mapping with x and y swapped, as `--columns` text.
+fn swap_hint(header: &[String], c: &Resolved) -> String {
+    let name = |i: usize| header[i].trim().to_owned();
+    let mut parts = vec![
+        format!("x={}", name(c.y)),
+        format!("y={}", name(c.x)),
+        format!("timestamp={}", name(c.timestamp)),
+    ];
+    for (key, col) in [
+        ("id", c.id),
+        ("category", c.category),
+        ("group", c.group),
+        ("weight", c.weight),
+    ] {
+        if let Some(i) = col {
+            parts.push(format!("{key}={}", name(i)));
+        }
+    }
+    parts.join(",")
+}
+
 fn zone_name(times: &TimestampParser) -> &'static str {
     times
         .configured_zone()
         .map_or("the configured zone", |z| z.name())
 }
 
-/// Turns a CSV record into a raw row.
+/// Turns a CSV record (`start`, `first`, `last` of its entry) into a raw row.
 fn csv_raw<'a>(
-    r: &'a csv::ByteRecord,
+    chunk: &'a Chunk,
+    line: u64,
+    (start, first, last): (usize, usize, usize),
     c: &Resolved,
     width: usize,
-    line_fix: u64,
-) -> std::result::Result<RawRow<'a>, (u64, &'static str, String)> {
-    let line = r.position().map_or(0, csv::Position::line) + line_fix;
-    if r.len() != width {
-        return Err((
+    delimiter: u8,
+) -> RawResult<'a> {
+    let len = last - first;
+    if len != width {
+        let only = chunk.field(start, first, 0);
+        let other = [b',', b';', b'\t', b'|']
+            .into_iter()
+            .filter(|&d| d != delimiter)
+            .find(|&d| len == 1 && bytecount(only, d) + 1 >= width);
+        let why = match other {
+            Some(d) => format!(
+                "this row uses {:?} between fields, the header {:?}",
+                d as char, delimiter as char
+            ),
+            None => "a wrong delimiter or an unbalanced quote?".to_owned(),
+        };
+        return Err(Bad::new(
             line,
             "wrong_field_count",
-            format!(
-                "expected {width} fields, found {} (a wrong delimiter or an unbalanced quote?)",
-                r.len()
-            ),
+            format!("expected {width} fields, found {len} ({why})"),
         ));
     }
-    let field = |i: usize| -> std::result::Result<Cow<'a, str>, (u64, &'static str, String)> {
-        std::str::from_utf8(&r[i]).map(Cow::Borrowed).map_err(|_| {
-            (
-                line,
-                "invalid_text",
-                format!("field {} is not valid UTF-8", i + 1),
-            )
-        })
+    let field = |i: usize| -> std::result::Result<Cow<'a, str>, Bad> {
+        std::str::from_utf8(chunk.field(start, first, i))
+            .map(Cow::Borrowed)
+            .map_err(|_| {
+                Bad::new(
+                    line,
+                    "invalid_text",
+                    format!("field {} is not valid UTF-8", i + 1),
+                )
+            })
     };
     let opt = |i: Option<usize>| i.map(field).transpose();
     Ok(RawRow {
@@ -904,6 +1121,11 @@ struct Sink<'r> {
     zone_decided: bool,
     naive_rows: u64,
     ambiguous_rows: u64,
+    /// Rows rejected that would be usable with x and y swapped, and the first lines.
+    swapped_rows: u64,
+    swapped_lines: Vec<u64>,
+    /// The column mapping with x and y swapped (for the `lon_lat_swapped` warning).
+    swap_hint: String,
 }
 
 impl<'r> Sink<'r> {
@@ -925,14 +1147,14 @@ impl<'r> Sink<'r> {
             zone_decided: reader.times.configured_zone().is_some() || !reader.zone_from_location,
             naive_rows: 0,
             ambiguous_rows: 0,
+            swapped_rows: 0,
+            swapped_lines: Vec::new(),
+            swap_hint: String::new(),
         }
     }
 
     /// Decides the zone for naive times from the first chunk's location.
-    fn decide_zone(
-        &mut self,
-        raws: &[std::result::Result<RawRow<'_>, (u64, &'static str, String)>],
-    ) {
+    fn decide_zone(&mut self, raws: &[RawResult<'_>]) {
         let mut lon = Vec::new();
         let mut lat = Vec::new();
         for r in raws.iter().flatten() {
@@ -959,7 +1181,7 @@ impl<'r> Sink<'r> {
         self.zone_decided = true;
     }
 
-    fn take(&mut self, raws: Vec<std::result::Result<RawRow<'_>, (u64, &'static str, String)>>) {
+    fn take(&mut self, raws: Vec<RawResult<'_>>) {
         if !self.zone_decided {
             self.decide_zone(&raws);
         }
@@ -971,7 +1193,15 @@ impl<'r> Sink<'r> {
             .collect();
         for r in rows {
             match r {
-                Err((line, reason, detail)) => self.report.reject(line, reason, detail),
+                Err(bad) => {
+                    if bad.swapped {
+                        self.swapped_rows += 1;
+                        if self.swapped_lines.len() < 5 {
+                            self.swapped_lines.push(bad.line);
+                        }
+                    }
+                    self.report.reject(bad.line, bad.reason, bad.detail);
+                }
                 Ok(row) => self.push(row),
             }
         }
@@ -1043,6 +1273,40 @@ impl<'r> Sink<'r> {
     }
 
     fn finish(mut self) -> IncidentBatch {
+        if self.report.read == 0 {
+            self.report.warn(
+                None,
+                "no_rows",
+                "the file has a header but no incident rows",
+            );
+        }
+        if self.swapped_rows > 0 {
+            let n = self.swapped_rows;
+            let read = self.report.read;
+            let lines = self
+                .swapped_lines
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if n > 5 { ", …" } else { "" };
+            let fits = if self.reader.study_area.is_some() {
+                "inside the study area"
+            } else {
+                "valid longitude/latitude"
+            };
+            let message = if 2 * n > read {
+                format!(
+                    "{n} of {read} rows were rejected but would be {fits} with x and y swapped: the longitude and latitude columns are the wrong way round. Swap them in the column mapping, e.g. --columns \"{}\"",
+                    self.swap_hint
+                )
+            } else {
+                format!(
+                    "{n} of {read} rows (lines {lines}{more}) were rejected but would be {fits} with x and y swapped: longitude and latitude seem swapped in these rows; correct them at the source"
+                )
+            };
+            self.report.warn(None, "lon_lat_swapped", message);
+        }
         if self.naive_rows > 0 && self.reader.times.configured_zone().is_none() {
             self.report.warn(
                 None,
@@ -1058,5 +1322,483 @@ impl<'r> Sink<'r> {
             incidents: self.incidents,
             report: self.report,
         }
+    }
+}
+
+/// Fields of many CSV records, stored one after another in one buffer.
+#[derive(Default)]
+struct Chunk {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    entries: Vec<Entry>,
+}
+
+/// One record of a [`Chunk`]: its fields, or why it was skipped.
+enum Entry {
+    /// A record starting on `line`, its bytes from `start`, its fields ending at `ends[first..last]`.
+    Record {
+        line: u64,
+        start: usize,
+        first: usize,
+        last: usize,
+    },
+    /// A record longer than the limit: skipped without storing it.
+    TooLong { line: u64, detail: String },
+}
+
+impl Chunk {
+    fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+        self.entries.clear();
+    }
+
+    /// Field `i` of the record `(start, first, last)`.
+    fn field(&self, start: usize, first: usize, i: usize) -> &[u8] {
+        let from = if i == 0 {
+            start
+        } else {
+            self.ends[first + i - 1]
+        };
+        &self.data[from..self.ends[first + i]]
+    }
+}
+
+/// The state of the CSV parser between bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CsvState {
+    StartRecord,
+    StartField,
+    InField,
+    InQuoted,
+    /// A quote inside a quoted field: the end of the field, or the first of `""`.
+    QuoteInQuoted,
+}
+
+/// A streaming CSV record splitter with a limit on the bytes of one record.
+///
+/// It parses exactly as the `csv` crate does with `flexible(true)`, quote `"`
+/// (doubled inside quoted fields), no escape and no comments, and any of
+/// `\r`, `\n`, `\r\n` ending a record (blank lines are skipped). Unlike the
+/// `csv` crate, which grows its record buffer to hold any record, it stops
+/// storing a record once it passes `max_record_bytes` and skips the rest of
+/// it, so memory stays bounded whatever the input (a 1-GB line without a
+/// newline, or a quote that is never closed). It also counts lines itself
+/// (`\n`, `\r\n` and a lone `\r` each end a line), so the line of every
+/// record is right in files with CRLF line ends and quoted newlines.
+struct Records<R> {
+    inner: R,
+    delimiter: u8,
+    max_record_bytes: usize,
+    lines: Lines,
+}
+
+/// Counts lines: `\n`, `\r\n` and a lone `\r` each end one.
+struct Lines {
+    /// The line of the next byte (1-based).
+    line: u64,
+    /// Whether the previous byte was `\r` (so a `\n` does not start another line).
+    prev_cr: bool,
+    /// Whether the previous byte ended a line.
+    after_newline: bool,
+}
+
+impl Lines {
+    fn count(&mut self, c: u8) {
+        self.after_newline = c == b'\n' || c == b'\r';
+        match c {
+            b'\n' => {
+                if !self.prev_cr {
+                    self.line += 1;
+                }
+                self.prev_cr = false;
+            }
+            b'\r' => {
+                self.line += 1;
+                self.prev_cr = true;
+            }
+            _ => self.prev_cr = false,
+        }
+    }
+}
+
+/// What [`Records::next`] found.
+enum Next {
+    /// A record, added to the chunk.
+    Record,
+    /// A record over the limit, added to the chunk as [`Entry::TooLong`].
+    TooLong,
+    /// The end of the input.
+    End,
+}
+
+impl<R: std::io::BufRead> Records<R> {
+    fn new(inner: R, delimiter: u8, max_record_bytes: usize) -> Self {
+        Self {
+            inner,
+            delimiter,
+            max_record_bytes,
+            lines: Lines {
+                line: 1,
+                prev_cr: false,
+                after_newline: false,
+            },
+        }
+    }
+
+    /// Reads the next record into `chunk`.
+    fn next(&mut self, chunk: &mut Chunk) -> std::io::Result<Next> {
+        const QUOTE: u8 = b'"';
+        let d = self.delimiter;
+        let is_term = |c: u8| c == b'\n' || c == b'\r';
+        let mut state = CsvState::StartRecord;
+        let (start, first) = (chunk.data.len(), chunk.ends.len());
+        let mut start_line = self.lines.line;
+        let mut bytes: u64 = 0;
+        let mut too_long = false;
+        let max = self.max_record_bytes as u64;
+        loop {
+            let buf = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                if state == CsvState::StartRecord {
+                    return Ok(Next::End);
+                }
+                chunk.ends.push(chunk.data.len());
+                let last_line = self.lines.line - u64::from(self.lines.after_newline);
+                return Ok(self.finish(
+                    chunk,
+                    (start_line, last_line),
+                    start,
+                    first,
+                    bytes,
+                    too_long,
+                ));
+            }
+            let n = buf.len();
+            let mut i = 0;
+            let mut ended = false;
+            while i < n {
+                let c = buf[i];
+                if state == CsvState::StartRecord {
+                    if is_term(c) {
+                        self.lines.count(c);
+                        i += 1;
+                        continue;
+                    }
+                    state = CsvState::StartField;
+                    start_line = self.lines.line;
+                }
+                // A run of ordinary bytes inside a field is copied at once.
+                if matches!(state, CsvState::InField | CsvState::InQuoted) {
+                    let special = if state == CsvState::InField { d } else { QUOTE };
+                    let run = buf[i..]
+                        .iter()
+                        .position(|&b| b == special || is_term(b))
+                        .unwrap_or(n - i);
+                    if run > 0 {
+                        bytes += run as u64;
+                        if !too_long && bytes > max {
+                            too_long = true;
+                            chunk.data.truncate(start);
+                            chunk.ends.truncate(first);
+                        }
+                        if !too_long {
+                            chunk.data.extend_from_slice(&buf[i..i + run]);
+                        }
+                        self.lines.prev_cr = false;
+                        self.lines.after_newline = false;
+                        i += run;
+                        continue;
+                    }
+                }
+                self.lines.count(c);
+                bytes += 1;
+                i += 1;
+                if !too_long && bytes > max {
+                    too_long = true;
+                    chunk.data.truncate(start);
+                    chunk.ends.truncate(first);
+                }
+                let (mut copy, mut end_field, mut end_record) = (false, false, false);
+                match state {
+                    CsvState::StartRecord => {}
+                    CsvState::StartField | CsvState::InField | CsvState::QuoteInQuoted
+                        if c == d =>
+                    {
+                        end_field = true;
+                        state = CsvState::StartField;
+                    }
+                    CsvState::StartField | CsvState::InField | CsvState::QuoteInQuoted
+                        if is_term(c) =>
+                    {
+                        end_record = true;
+                    }
+                    CsvState::StartField if c == QUOTE => state = CsvState::InQuoted,
+                    CsvState::InQuoted if c == QUOTE => state = CsvState::QuoteInQuoted,
+                    CsvState::QuoteInQuoted if c == QUOTE => {
+                        copy = true;
+                        state = CsvState::InQuoted;
+                    }
+                    CsvState::InQuoted => copy = true,
+                    CsvState::StartField | CsvState::InField | CsvState::QuoteInQuoted => {
+                        copy = true;
+                        state = CsvState::InField;
+                    }
+                }
+                if !too_long {
+                    if copy {
+                        chunk.data.push(c);
+                    }
+                    if end_field || end_record {
+                        chunk.ends.push(chunk.data.len());
+                    }
+                }
+                if end_record {
+                    ended = true;
+                    break;
+                }
+            }
+            self.inner.consume(i);
+            if ended {
+                let last_line = self.lines.line - 1;
+                return Ok(self.finish(
+                    chunk,
+                    (start_line, last_line),
+                    start,
+                    first,
+                    bytes,
+                    too_long,
+                ));
+            }
+        }
+    }
+
+    /// Records the record just read in `chunk`.
+    fn finish(
+        &mut self,
+        chunk: &mut Chunk,
+        (line, last_line): (u64, u64),
+        start: usize,
+        first: usize,
+        bytes: u64,
+        too_long: bool,
+    ) -> Next {
+        if !too_long {
+            chunk.entries.push(Entry::Record {
+                line,
+                start,
+                first,
+                last: chunk.ends.len(),
+            });
+            return Next::Record;
+        }
+        chunk.data.truncate(start);
+        chunk.ends.truncate(first);
+        let detail = if last_line > line {
+            format!(
+                "the record from line {line} to line {last_line} is {bytes} bytes long, over the limit of {} bytes; it was skipped (a quote \" that is never closed makes many lines one record; otherwise raise max_record_bytes)",
+                self.max_record_bytes
+            )
+        } else {
+            format!(
+                "the line is {bytes} bytes long, over the limit of {} bytes for one record; it was skipped (raise max_record_bytes if such long rows are real data)",
+                self.max_record_bytes
+            )
+        };
+        chunk.entries.push(Entry::TooLong { line, detail });
+        Next::TooLong
+    }
+}
+
+/// Parses an IANA time-zone name, forgiving letter case, and says which
+/// names are close when it is unknown.
+///
+/// # Errors
+/// [`Error::Parameter`] (`time zone (--tz)`) for a name that is not in the
+/// IANA database, listing up to three close names.
+///
+/// ```
+/// let tz = byrum::parse_zone_suggesting("europe/copenhagen")?;
+/// assert_eq!(tz.name(), "Europe/Copenhagen");
+/// let e = byrum::parse_zone_suggesting("Europe/Copenhagn").unwrap_err().to_string();
+/// assert!(e.contains("did you mean \"Europe/Copenhagen\""), "{e}");
+/// # Ok::<(), byrum::Error>(())
+/// ```
+pub fn parse_zone_suggesting(name: &str) -> Result<Tz> {
+    let wanted = name.trim();
+    if let Ok(tz) = wanted.parse::<Tz>() {
+        return Ok(tz);
+    }
+    let lower = wanted.to_lowercase();
+    if let Some(tz) = chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|z| z.name().to_lowercase() == lower)
+    {
+        return Ok(*tz);
+    }
+    let city = |s: &str| s.rsplit('/').next().unwrap_or_default().to_owned();
+    let wanted_city = city(&lower);
+    let mut scored: Vec<(usize, &'static str)> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|z| {
+            let n = z.name().to_lowercase();
+            let d = edit_distance(&lower, &n).min(edit_distance(&wanted_city, &city(&n)) + 1);
+            (d, z.name())
+        })
+        .collect();
+    scored.sort_unstable();
+    let limit = (wanted.chars().count() / 3).max(2);
+    let close: Vec<String> = scored
+        .iter()
+        .filter(|(d, _)| *d <= limit)
+        .take(3)
+        .map(|(_, n)| format!("{n:?}"))
+        .collect();
+    let suggestion = if close.is_empty() {
+        String::new()
+    } else {
+        format!("did you mean {}? ", close.join(" or "))
+    };
+    Err(Error::parameter(
+        "time zone (--tz)",
+        format!(
+            "{wanted:?} is not an IANA time zone; {suggestion}Zones are named after one city each (Denmark is \"Europe/Copenhagen\", Finland \"Europe/Helsinki\"), not after every town"
+        ),
+    ))
+}
+
+/// The Levenshtein distance between two strings, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Records (fields and line) as split by [`Records`].
+    fn split(input: &[u8], delimiter: u8, max: usize) -> Vec<(u64, Option<Vec<Vec<u8>>>)> {
+        split_buffered(input, delimiter, max, 1 << 16)
+    }
+
+    /// As [`split`], reading through a buffer of `capacity` bytes.
+    fn split_buffered(
+        input: &[u8],
+        delimiter: u8,
+        max: usize,
+        capacity: usize,
+    ) -> Vec<(u64, Option<Vec<Vec<u8>>>)> {
+        let reader = std::io::BufReader::with_capacity(capacity, input);
+        let mut records = Records::new(reader, delimiter, max);
+        let mut chunk = Chunk::default();
+        while !matches!(records.next(&mut chunk).unwrap(), Next::End) {}
+        chunk
+            .entries
+            .iter()
+            .map(|e| match *e {
+                Entry::Record {
+                    line,
+                    start,
+                    first,
+                    last,
+                } => (
+                    line,
+                    Some(
+                        (0..last - first)
+                            .map(|i| chunk.field(start, first, i).to_vec())
+                            .collect(),
+                    ),
+                ),
+                Entry::TooLong { line, .. } => (line, None),
+            })
+            .collect()
+    }
+
+    /// The fields as the `csv` crate splits them.
+    fn csv_crate(input: &[u8], delimiter: u8) -> Vec<Vec<Vec<u8>>> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(input);
+        rdr.byte_records()
+            .map(|r| r.unwrap().iter().map(<[u8]>::to_vec).collect())
+            .collect()
+    }
+
+    #[test]
+    fn splits_records_exactly_as_the_csv_crate() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let alphabet = b"ab,;\"\r\n \t";
+        for _ in 0..20_000 {
+            let len = rng.random_range(0..40);
+            let input: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect();
+            for delimiter in [b',', b';'] {
+                let capacity = rng.random_range(1..8);
+                let ours: Vec<Vec<Vec<u8>>> =
+                    split_buffered(&input, delimiter, usize::MAX, capacity)
+                        .into_iter()
+                        .map(|(_, f)| f.unwrap())
+                        .collect();
+                assert_eq!(
+                    ours,
+                    csv_crate(&input, delimiter),
+                    "{:?}",
+                    String::from_utf8_lossy(&input)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lines_count_lf_crlf_cr_and_quoted_newlines() {
+        let lines = |text: &str| -> Vec<u64> {
+            split(text.as_bytes(), b',', 1 << 20)
+                .into_iter()
+                .map(|(l, _)| l)
+                .collect()
+        };
+        assert_eq!(lines("h\na\n\nb\n"), [1, 2, 4]);
+        assert_eq!(lines("h\r\na\r\n\r\nb\r\n"), [1, 2, 4]);
+        assert_eq!(lines("h\ra\r\rb"), [1, 2, 4]);
+        assert_eq!(lines("h\n\"x\r\ny\"\nb\n"), [1, 2, 4]);
+        assert_eq!(lines("h\r\n\"x\r\n\r\ny\",z\r\nb"), [1, 2, 5]);
+    }
+
+    #[test]
+    fn records_over_the_limit_are_skipped_and_reading_goes_on() {
+        let long = "x".repeat(100);
+        let text = format!("a,b\n1,{long}\n2,3\n\"4\n{long}\n5\",6\n7,8");
+        let r = split(text.as_bytes(), b',', 50);
+        assert_eq!(r.len(), 5);
+        assert_eq!((r[1].0, r[1].1.is_none()), (2, true));
+        assert_eq!(r[2], (3, Some(vec![b"2".to_vec(), b"3".to_vec()])));
+        assert_eq!((r[3].0, r[3].1.is_none()), (4, true));
+        assert_eq!(r[4], (7, Some(vec![b"7".to_vec(), b"8".to_vec()])));
+        // An unclosed quote makes the rest of the file one record: skipped as too long.
+        let text = format!("a,b\n\"1,{long}\n2,3\n");
+        let r = split(text.as_bytes(), b',', 50);
+        assert_eq!((r.len(), r[1].0, r[1].1.is_none()), (2, 2, true));
     }
 }

@@ -19,7 +19,7 @@
 //!   `kontrolsteder`); empty means the evaluation chooses them
 //!   ([`Controls`](crate::Controls)).
 //!
-//! Commas or semicolons separate fields (chosen from the header line); a UTF-8
+//! Commas, semicolons or tabs separate fields (the most frequent in the header line); a UTF-8
 //! byte-order mark and CRLF line ends are accepted. A file that cannot be
 //! used at all (cannot be read, empty, no `place_id`/`date`/`kind` column) is
 //! an [`Error`]. Otherwise every data row is one row of the
@@ -32,6 +32,7 @@
 //! | `missing_place_id` | the place id is empty |
 //! | `unknown_place` | no place has that id |
 //! | `bad_date` | the date is empty or not `YYYY-MM-DD` |
+//! | `implausible_date` | the date is outside the years 1971–2069 ([`PLAUSIBLE_YEARS`](crate::PLAUSIBLE_YEARS)), e.g. a placeholder 1900-01-01 |
 //! | `missing_kind` | the kind is empty |
 //! | `duplicate_intervention` | the same place, date and kind as an earlier row |
 //! | `unknown_control_place` | a control id that no place has, or the treated place itself |
@@ -42,7 +43,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -168,11 +169,11 @@ pub fn read_interventions(
             "the file is empty; expected a header line place_id,date,kind,description and one row per intervention",
         ));
     };
-    let delimiter = if header_line.contains(';') && !header_line.contains(',') {
-        b';'
-    } else {
-        b','
-    };
+    // The most frequent of `,`, `;` and tab in the header line (`,` if none).
+    let delimiter = [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|&d| (header_line.bytes().filter(|&b| b == d).count(), d == b','))
+        .unwrap_or(b',');
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -274,6 +275,17 @@ pub fn read_interventions(
             );
             continue;
         };
+        let (first, last) = crate::read::incidents::PLAUSIBLE_YEARS;
+        if !(first..=last).contains(&date.year()) {
+            report.reject(
+                line,
+                "implausible_date",
+                format!(
+                    "date {date} is outside the plausible years {first}–{last} (a placeholder for an unknown date?)"
+                ),
+            );
+            continue;
+        }
         if kind.is_empty() {
             report.reject(
                 line,
