@@ -18,8 +18,8 @@ use byrum::{
     Dimension, DuplicateRecords, EmergingHotSpots, GiStar, H3Change, H3Counts, H3Emerging,
     H3HotSpots, HourBuckets, IncidentReader, Kde, Kernel, Layer, MetricGrid, Period, PeriodLength,
     Periods, SpatialIndex, SquareHotSpots, SquareNeighbours, StudyArea, TimeBinning, Units,
-    analysis_cells, h3_cells, h3_layer, h3_resolution, isoline_layer, parse_zone, place_bin_table,
-    read, write_atomic, write_csv,
+    analysis_cells, h3_cells, h3_layer, h3_resolution, isoline_layer, parse_zone_suggesting,
+    place_bin_table, read, write_atomic, write_csv,
 };
 use clap::Parser;
 use geo::{BoundingRect, ConvexHull};
@@ -248,7 +248,7 @@ fn run(args: &Args) -> byrum::Result<()> {
         reader = reader.columns(ColumnMap::parse(c)?);
     }
     if let Some(tz) = &args.tz {
-        reader = reader.zone(parse_zone(tz)?);
+        reader = reader.zone(parse_zone_suggesting(tz)?);
     }
     if let Some(f) = &args.time_format {
         reader = reader.time_format(f.clone());
@@ -271,6 +271,11 @@ fn run(args: &Args) -> byrum::Result<()> {
             batch.report.rejected
         ),
     );
+    for w in batch.report.warnings.iter().filter(|w| w.line.is_none()) {
+        if w.kind == "lon_lat_swapped" || w.kind == "no_rows" {
+            eprintln!("warning: {}", w.message);
+        }
+    }
     let mut builder = DatasetBuilder::new().incidents(batch);
     let country = Some(args.country.as_str());
     if let Some(p) = pick(args.places.as_ref(), input, &["places.geojson"]) {
@@ -304,7 +309,7 @@ fn run(args: &Args) -> byrum::Result<()> {
         builder = builder.routes(routes, report);
     }
     if let Some(tz) = &args.tz {
-        builder = builder.zone(parse_zone(tz)?);
+        builder = builder.zone(parse_zone_suggesting(tz)?);
     }
     if let Some(a) = &study_area {
         builder = builder.study_area(a.clone());

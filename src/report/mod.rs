@@ -11,7 +11,7 @@ mod services;
 use std::path::Path;
 
 use crate::dataset::Dataset;
-use crate::document::{Document, Lang};
+use crate::document::{Document, Lang, escape_markdown};
 use crate::emerging::EmergingCategory;
 use crate::error::Result;
 use crate::evaluation::Evaluations;
@@ -336,6 +336,23 @@ fn data_section(doc: &mut Document, f: &Facts) {
             "{read} rækker med hændelser blev læst, {accepted} brugt og {rejected} afvist ({reasons}). Tider er lokal tid i {zone} (med sommertid); afstande er meter i EPSG:{epsg}. Perioden dækker {hours} timer."
         ),
     });
+    // File-level warnings a planner must act on.
+    let serious: Vec<String> = f
+        .summary
+        .warnings
+        .iter()
+        .filter(|w| w.line.is_none() && matches!(w.kind.as_str(), "lon_lat_swapped" | "no_rows"))
+        .map(|w| {
+            format!(
+                "**{}** {}",
+                l.pick("Warning:", "Advarsel:"),
+                escape_markdown(&w.message)
+            )
+        })
+        .collect();
+    if !serious.is_empty() {
+        doc.list(&serious);
+    }
     doc.source(&["ingest_report.json"]);
 }
 
