@@ -187,3 +187,11 @@ mod profile;
 pub use profile::{
     NextComparison, PlaceProfile, PlaceProfiles, PlaceProfilesResult, RankMetric, RateEstimate,
 };
+
+// issue 6, privacy (privacy, heatmap tile limits):
+mod privacy;
+pub use heatmap::{MIN_TILE_BANDWIDTH_M, PIXELS_PER_BANDWIDTH, tile_bandwidth_m};
+pub use privacy::{
+    DEFAULT_MIN_COUNT, SparseMask, complementary_suppression, is_suppressed, mask_sparse,
+    mask_sparse_bins, reach_counts, shown,
+};

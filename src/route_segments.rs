@@ -675,8 +675,7 @@ impl RouteSegments {
                         }
                     }
                 }
-                let (nearest, covered_by) =
-                    self.reach(&outreach, &poly, peak.map(|(b, _)| b));
+                let (nearest, covered_by) = self.reach(&outreach, &poly, peak.map(|(b, _)| b));
                 Ok(HotCellCoverage {
                     cell,
                     lon: ll.lng(),
@@ -806,7 +805,6 @@ impl RouteSegments {
             })
             .collect()
     }
-
 }
 
 fn per_100m(n: u64, length_m: f64) -> f64 {
@@ -864,7 +862,9 @@ pub fn place_coverage_table(rows: &[PlaceCoverage]) -> Result<DataFrame> {
         ),
         Column::new(
             "peak_bin".into(),
-            rows.iter().map(|r| r.peak_label.clone()).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| r.peak_label.clone())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "nearest_outreach_id".into(),

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use byrum::{
     BinSpec, Candidates, Dataset, Evaluation, Evaluations, H3HotSpots, HotCellRule,
-    HotSpotCoverage, IngestReport, Layer, PlaceCoverage, OutreachWindow, OutreachWindows, PlaceProfiles,
-    PlaceProfilesResult, RankMetric, RouteSegmentation, RouteSegments, SafeHavenSiting, SafeHavens,
-    ServiceGap, ServiceGapResult, ServiceKind, SpatialIndex, TimeBinning, Timetable,
-    outreach_table, place_coverage_table, read_interventions, services_layer, write_csv,
+    HotSpotCoverage, IngestReport, Layer, OutreachWindow, OutreachWindows, PlaceCoverage,
+    PlaceProfiles, PlaceProfilesResult, RankMetric, RouteSegmentation, RouteSegments,
+    SafeHavenSiting, SafeHavens, ServiceGap, ServiceGapResult, ServiceKind, SpatialIndex,
+    TimeBinning, Timetable, outreach_table, place_coverage_table, read_interventions,
+    services_layer, write_csv,
 };
 
 use crate::{Args, done, spinner};
