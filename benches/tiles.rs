@@ -9,7 +9,9 @@
 //!
 //! The peer input is `/tmp/byrum-peers-data/incidents_n{N}_s42.csv` (made by
 //! `../shared/bench-peers/run N`); `BYRUM_BENCH_TILES_N` picks N (default
-//! 1000000). Reading and projecting are setup, not timed.
+//! 1000000). Reading and projecting are setup, not timed. The tiles' privacy
+//! limits (minimum bandwidth, maximum zoom) are lifted here: these
+//! benchmarks time rendering at deep zooms, they publish nothing.
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/tmp/byrum-bench-target cargo bench --bench tiles
@@ -81,6 +83,8 @@ fn main() {
     let tiles = tiles_touching(&extent, 12..=17).expect("tiles");
     let dir = tempfile::tempdir().expect("a temporary folder");
     let shown = HeatmapTiles::new(&scale, &ds.projection)
+        .min_bandwidth_m(0.0)
+        .pixels_per_bandwidth(f64::INFINITY)
         .xyz(false)
         .write(&[("all", &surface)], &tiles, dir.path(), |_| {})
         .expect("tiles")[0]
@@ -98,7 +102,10 @@ fn main() {
         let mut g = c.benchmark_group("tiles");
         g.sampling_mode(SamplingMode::Flat);
         g.throughput(Throughput::Elements(tiles.len() as u64));
-        let plain = HeatmapTiles::new(&scale, &ds.projection).xyz(false);
+        let plain = HeatmapTiles::new(&scale, &ds.projection)
+            .min_bandwidth_m(0.0)
+            .pixels_per_bandwidth(f64::INFINITY)
+            .xyz(false);
         g.bench_function("demo_z12_17_png", |b| {
             b.iter(|| {
                 black_box(
@@ -109,6 +116,8 @@ fn main() {
             });
         });
         let mb = HeatmapTiles::new(&scale, &ds.projection)
+            .min_bandwidth_m(0.0)
+            .pixels_per_bandwidth(f64::INFINITY)
             .xyz(false)
             .mbtiles(true);
         g.bench_function("demo_z12_17_mbtiles", |b| {
@@ -158,7 +167,10 @@ fn main() {
     let mut g = c.benchmark_group("tiles");
     g.sampling_mode(SamplingMode::Flat);
     g.throughput(Throughput::Elements(tiles.len() as u64));
-    let render = HeatmapTiles::new(&scale, &p).xyz(false);
+    let render = HeatmapTiles::new(&scale, &p)
+        .min_bandwidth_m(0.0)
+        .pixels_per_bandwidth(f64::INFINITY)
+        .xyz(false);
     g.bench_function(BenchmarkId::new("peer_z15_png", n), |b| {
         b.iter(|| {
             black_box(

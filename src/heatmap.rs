@@ -5,6 +5,24 @@
 //! The radius of the kernel is therefore metres on the ground at every zoom:
 //! a pixel shows the density at its own location, never a splat sized in
 //! pixels.
+//!
+//! # Privacy limits
+//!
+//! [`HeatmapTiles::write`] refuses a surface whose kernel is narrower than
+//! [`HeatmapTiles::min_bandwidth_m`] (default [`MIN_TILE_BANDWIDTH_M`] = 50 m)
+//! and tiles deeper than [`HeatmapTiles::max_zoom`]: the deepest zoom at which
+//! a pixel is still at least 1/[`PIXELS_PER_BANDWIDTH`] (1/8) of the
+//! bandwidth on the ground. Why 50 m: a quartic kernel of radius 50 m puts
+//! half of one incident's mass within 23 m and spreads it over 7,850 m², the
+//! size of a small square, so a map cannot place an incident more precisely
+//! than "in this square", the resolution of the place tables anyway. Why 1/8:
+//! a kernel then spans at most 16 pixels across, enough to show its shape,
+//! while deeper zooms would only magnify the interpolated raster (its cells
+//! are usually 10 m) and invite reading positions off single pixels. Kernels
+//! compare by their quartic-equivalent radius ([`tile_bandwidth_m`]). The
+//! third limit, no cell shown with fewer than `k` incidents within the
+//! kernel's reach, is applied to the surfaces before they reach the tiles
+//! ([`mask_sparse`](crate::mask_sparse)).
 
 use std::path::{Path, PathBuf};
 
@@ -13,9 +31,10 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::kde::DensitySurface;
+use crate::kde::Kernel;
 use crate::output::{encode_png, write_atomic};
 use crate::projection::Projection;
-use crate::tile::{EARTH_RADIUS_M, TileId, mercator_to_lonlat};
+use crate::tile::{EARTH_RADIUS_M, MAX_LATITUDE, MAX_ZOOM, TileId, mercator_to_lonlat};
 use crate::tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order};
 
 /// A colour ramp (perceptually uniform ramps from `colorous`).
@@ -491,12 +510,15 @@ pub struct TileSetSummary {
 /// let grid = MetricGrid::covering((x - 500.0, y - 500.0, x + 500.0, y + 500.0), 10.0)?;
 /// let surface = Kde::new().bandwidth(Bandwidth::Fixed(100.0)).compute(&grid, &[x], &[y], None)?;
 /// let scale = ColourScale::new(Ramp::Viridis, (0.02 * surface.max(), surface.max()), Scaling::Linear)?;
-/// let tiles = [TileId::containing(9.9187, 57.0488, 15)?];
+/// let tiles = [TileId::containing(9.9187, 57.0488, 12)?];
 /// let written = HeatmapTiles::new(&scale, &proj)
 ///     .mbtiles(true)
 ///     .write(&[("all", &surface)], &tiles, &dir, |_| {})?;
 /// assert_eq!(written[0].tiles, 1);
-/// assert!(dir.join("all/15").is_dir() && dir.join("all.mbtiles").is_file());
+/// assert!(dir.join("all/12").is_dir() && dir.join("all.mbtiles").is_file());
+/// // A 100 m kernel allows zoom 12 here (pixels of 20.8 m ≥ 100/8 m), not 15:
+/// let deep = [TileId::containing(9.9187, 57.0488, 15)?];
+/// assert!(HeatmapTiles::new(&scale, &proj).write(&[("all", &surface)], &deep, &dir, |_| {}).is_err());
 /// # Ok::<(), byrum::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -510,6 +532,25 @@ pub struct HeatmapTiles<'a> {
     description: String,
     attribution: String,
     batch: usize,
+    min_bandwidth_m: f64,
+    pixels_per_bandwidth: f64,
+}
+
+/// The default smallest kernel bandwidth (quartic-equivalent radius, metres)
+/// that [`HeatmapTiles`] draws: one incident is spread over a small square.
+pub const MIN_TILE_BANDWIDTH_M: f64 = 50.0;
+
+/// The default number of pixels per bandwidth at the deepest zoom allowed:
+/// a pixel may be no finer than 1/8 of the bandwidth on the ground.
+pub const PIXELS_PER_BANDWIDTH: f64 = 8.0;
+
+/// The bandwidth the tile limits use: the radius of the quartic kernel with
+/// the same spread (per-axis standard deviation) as the surface's kernel, so
+/// all kernels compare alike (the quartic bandwidth itself; a Gaussian's σ
+/// × √8).
+#[must_use]
+pub fn tile_bandwidth_m(surface: &DensitySurface) -> f64 {
+    Kernel::Quartic.bandwidth_for_sigma(surface.bandwidth.sigma_m)
 }
 
 impl<'a> HeatmapTiles<'a> {
@@ -528,7 +569,103 @@ impl<'a> HeatmapTiles<'a> {
             description: String::new(),
             attribution: String::new(),
             batch: 256,
+            min_bandwidth_m: MIN_TILE_BANDWIDTH_M,
+            pixels_per_bandwidth: PIXELS_PER_BANDWIDTH,
         }
+    }
+
+    /// The smallest bandwidth (quartic-equivalent radius in metres,
+    /// [`tile_bandwidth_m`]) a surface must have to be drawn; default
+    /// [`MIN_TILE_BANDWIDTH_M`]. Narrower kernels would show single
+    /// incidents as sharp spots.
+    #[must_use]
+    pub fn min_bandwidth_m(mut self, metres: f64) -> Self {
+        self.min_bandwidth_m = metres;
+        self
+    }
+
+    /// Pixels per bandwidth at the deepest zoom allowed (default
+    /// [`PIXELS_PER_BANDWIDTH`] = 8): see [`HeatmapTiles::max_zoom`].
+    /// `f64::INFINITY` lifts the zoom limit (benchmarks; never for
+    /// published tiles).
+    #[must_use]
+    pub fn pixels_per_bandwidth(mut self, pixels: f64) -> Self {
+        self.pixels_per_bandwidth = pixels;
+        self
+    }
+
+    /// The deepest zoom at which a pixel of these tiles is at least
+    /// `bandwidth_m / pixels_per_bandwidth` on the ground at latitude `lat`
+    /// (use the latitude farthest from the equator of the area: pixels shrink
+    /// towards the poles); `None` if not even zoom 0 qualifies.
+    ///
+    /// ```
+    /// use byrum::*;
+    /// # let scale = ColourScale::new(Ramp::Viridis, (0.1, 1.0), Scaling::Linear)?;
+    /// # let proj = Projection::for_point(9.92, 57.05)?;
+    /// let tiles = HeatmapTiles::new(&scale, &proj);
+    /// // Aalborg, 256 px: z13 pixels are 10.4 m ≥ 50/8 m, z14 pixels 5.2 m are not.
+    /// assert_eq!(tiles.max_zoom(50.0, 57.05), Some(13));
+    /// assert_eq!(tiles.max_zoom(150.0, 57.05), Some(12));
+    /// # Ok::<(), byrum::Error>(())
+    /// ```
+    #[must_use]
+    pub fn max_zoom(&self, bandwidth_m: f64, lat: f64) -> Option<u8> {
+        let lat = lat.abs().min(MAX_LATITUDE);
+        let finest = bandwidth_m / self.pixels_per_bandwidth;
+        (0..=MAX_ZOOM)
+            .rev()
+            .find(|&z| metres_per_pixel(lat, z, self.size.max(1)) >= finest)
+    }
+
+    /// Refuses surfaces narrower than the minimum bandwidth and tiles deeper
+    /// than the maximum zoom.
+    fn check_limits(&self, surfaces: &[(&str, &DensitySurface)], tiles: &[TileId]) -> Result<()> {
+        let min_ok = self.min_bandwidth_m.is_finite() && self.min_bandwidth_m >= 0.0;
+        let pixels_ok = self.pixels_per_bandwidth > 0.0;
+        if !(min_ok && pixels_ok) {
+            return Err(Error::parameter(
+                "tile limits",
+                "the minimum bandwidth must be metres ≥ 0 and the pixels per bandwidth above 0",
+            ));
+        }
+        let mut narrowest = f64::INFINITY;
+        for (name, s) in surfaces {
+            let b = tile_bandwidth_m(s);
+            if b.is_nan() || b < self.min_bandwidth_m {
+                return Err(Error::parameter(
+                    "tile bandwidth",
+                    format!(
+                        "surface {name:?} has a kernel bandwidth of {b:.1} m, below the {:.0} m tiles need so that single incidents cannot be read off; compute the density with a bandwidth of {:.0} m or more",
+                        self.min_bandwidth_m, self.min_bandwidth_m
+                    ),
+                ));
+            }
+            narrowest = narrowest.min(b);
+        }
+        if surfaces.is_empty() {
+            return Ok(());
+        }
+        for t in tiles {
+            let (_, s, _, n) = t.bounds_lonlat();
+            let lat = s.abs().max(n.abs());
+            let max = self.max_zoom(narrowest, lat);
+            if max.is_none_or(|m| t.z > m) {
+                return Err(Error::parameter(
+                    "tile zoom",
+                    format!(
+                        "tile {}/{}/{} is deeper than zoom {}, the deepest whose pixels ({:.1} m) are at least 1/{} of the {narrowest:.0} m bandwidth; leave out the deeper zooms (HeatmapTiles::max_zoom)",
+                        t.z,
+                        t.x,
+                        t.y,
+                        max.map_or_else(|| "0".to_owned(), |m| m.to_string()),
+                        metres_per_pixel(lat, max.unwrap_or(0), self.size.max(1)),
+                        self.pixels_per_bandwidth
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Tile size in pixels (256 or 512 usually).
@@ -578,7 +715,10 @@ impl<'a> HeatmapTiles<'a> {
     ///
     /// # Errors
     /// [`Error::Parameter`] for a tile size of 0, a name that is not a plain
-    /// file name, or no tiles; [`Error::Projection`] if a pixel cannot be
+    /// file name, or no tiles; for a surface whose bandwidth is below
+    /// [`HeatmapTiles::min_bandwidth_m`] or a tile deeper than
+    /// [`HeatmapTiles::max_zoom`] allows (nothing is written then);
+    /// [`Error::Projection`] if a pixel cannot be
     /// projected; [`Error::Io`] or [`Error::TileArchive`] if a file cannot be
     /// written.
     pub fn write(
@@ -603,6 +743,7 @@ impl<'a> HeatmapTiles<'a> {
                 ));
             }
         }
+        self.check_limits(surfaces, tiles)?;
         let mut order = tiles.to_vec();
         order.sort_by_key(|&t| (pmtiles_order(t), t));
         order.dedup();

@@ -190,3 +190,11 @@ pub use profile::{
 
 // issue 6, hostile input (read::incidents):
 pub use read::incidents::{MAX_RECORD_BYTES, PLAUSIBLE_YEARS, parse_zone_suggesting};
+
+// issue 6, privacy (privacy, heatmap tile limits):
+mod privacy;
+pub use heatmap::{MIN_TILE_BANDWIDTH_M, PIXELS_PER_BANDWIDTH, tile_bandwidth_m};
+pub use privacy::{
+    DEFAULT_MIN_COUNT, SparseMask, complementary_suppression, is_suppressed, mask_sparse,
+    mask_sparse_bins, reach_counts, shown,
+};

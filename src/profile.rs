@@ -30,7 +30,11 @@
 //! (`None`, marked `suppressed`), and so is every rate and interval derived
 //! from it, in the place totals, the category counts, the matrix cells and
 //! the splits. Zero stays 0. A suppressed place is not ranked. Raw incident
-//! points never appear in the outputs.
+//! points never appear in the outputs. Where a place's total is shown, the
+//! parts that add up to it (categories, hour × season cells, weekday/weekend,
+//! daylight/darkness) get complementary suppression
+//! ([`complementary_suppression`](crate::complementary_suppression)): one
+//! withheld part is never left alone to be recovered as total − the rest.
 
 use std::collections::BTreeSet;
 
@@ -138,6 +142,19 @@ impl RateEstimate {
             low,
             high,
             suppressed,
+        }
+    }
+
+    /// A count withheld by complementary suppression (it may be `min_count`
+    /// or more, but would let a small one be recovered by subtraction).
+    fn withheld(exposure: f64) -> Self {
+        Self {
+            count: None,
+            exposure,
+            rate: None,
+            low: None,
+            high: None,
+            suppressed: true,
         }
     }
 
@@ -505,9 +522,29 @@ impl PlaceProfiles {
                 let n = row[0];
                 let rate = RateEstimate::new(n, period_hours, conf, k);
                 let rate_per_1000m2 = (area > 0.0).then(|| rate.scaled(area / 1000.0));
+                // Parts of a shown total: complementary suppression, so that
+                // no withheld part is total − the shown ones.
+                let protect = |parts: &[u64]| -> Vec<bool> {
+                    if hidden(n) {
+                        parts.iter().map(|&m| hidden(m)).collect()
+                    } else {
+                        crate::privacy::complementary_suppression(parts, k)
+                    }
+                };
+                let estimate = |m: u64, hours: f64, withheld: bool| {
+                    if withheld {
+                        RateEstimate::withheld(hours)
+                    } else {
+                        RateEstimate::new(m, hours, conf, k)
+                    }
+                };
+                let hs_hidden = protect(&row[o_hs..o_hs + nhs]);
                 let hour_season: Vec<RateEstimate> = (0..nhs)
-                    .map(|b| RateEstimate::new(row[o_hs + b], hs_hours[b], conf, k))
+                    .map(|b| estimate(row[o_hs + b], hs_hours[b], hs_hidden[b]))
                     .collect();
+                let cat_hidden = protect(&row[o_cat..o_cat + ncat]);
+                let day_hidden = protect(&row[o_day..o_day + 2]);
+                let dark_hidden = protect(&row[o_dark..o_dark + 2]);
                 let peak = peak_of(&hour_season);
                 PlaceProfile {
                     index: p,
@@ -524,14 +561,13 @@ impl PlaceProfiles {
                     rate,
                     rate_per_1000m2,
                     categories: (0..ncat)
-                        .map(|c| Some(row[o_cat + c]).filter(|&n| !hidden(n)))
+                        .map(|c| Some(row[o_cat + c]).filter(|_| !cat_hidden[c]))
                         .collect(),
                     hour_season,
                     peak,
-                    daytype: [0, 1]
-                        .map(|d| RateEstimate::new(row[o_day + d], day_hours[d], conf, k)),
+                    daytype: [0, 1].map(|d| estimate(row[o_day + d], day_hours[d], day_hidden[d])),
                     darkness: [0, 1]
-                        .map(|d| RateEstimate::new(row[o_dark + d], dark_hours[p][d], conf, k)),
+                        .map(|d| estimate(row[o_dark + d], dark_hours[p][d], dark_hidden[d])),
                     rank: None,
                     rank_group: None,
                     vs_next: None,

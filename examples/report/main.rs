@@ -18,8 +18,8 @@ use byrum::{
     Dimension, DuplicateRecords, EmergingHotSpots, GiStar, H3Change, H3Counts, H3Emerging,
     H3HotSpots, HourBuckets, IncidentReader, Kde, Kernel, Layer, MetricGrid, Period, PeriodLength,
     Periods, SpatialIndex, SquareHotSpots, SquareNeighbours, StudyArea, TimeBinning, Units,
-    analysis_cells, h3_cells, h3_layer, h3_resolution, isoline_layer, parse_zone_suggesting,
-    place_bin_table, read, write_atomic, write_csv,
+    analysis_cells, h3_cells, h3_layer, h3_resolution, isoline_layer, mask_sparse,
+    mask_sparse_bins, parse_zone_suggesting, place_bin_table, read, write_atomic, write_csv,
 };
 use clap::Parser;
 use geo::{BoundingRect, ConvexHull};
@@ -79,8 +79,19 @@ struct Args {
     #[arg(long, default_value_t = 3)]
     hour_buckets: u8,
     /// Counts below this (but above 0) are suppressed in outputs to protect individuals; 0 disables.
+    /// Density maps, isolines and tiles show only cells with at least this many incidents within
+    /// the kernel's reach.
     #[arg(long, default_value_t = 5)]
     min_count: u64,
+    /// Smallest kernel bandwidth in metres (quartic-equivalent radius) of the density maps,
+    /// isolines and tiles: a narrower chosen bandwidth is raised to it, so one incident is
+    /// spread over a small square. Tiles stop at the zoom whose pixels are 1/8 of the bandwidth.
+    #[arg(long, default_value_t = byrum::MIN_TILE_BANDWIDTH_M)]
+    min_bandwidth: f64,
+    /// Also write the raw incident points (incidents.geojson). They can identify people:
+    /// never publish them.
+    #[arg(long)]
+    raw_points: bool,
     /// Country whose public holidays `PH` in opening hours means (ISO code).
     #[arg(long, default_value = "DK")]
     country: String,
@@ -609,7 +620,21 @@ fn run(args: &Args) -> byrum::Result<()> {
     if let Some(a) = &ds.study_area {
         kde = kde.edge_correction(ds.projection.forward_geometry(a.polygon())?);
     }
-    let surfaces = kde.compute_bins(
+    // Privacy: a bandwidth floor (quartic-equivalent radius), so that one
+    // incident is never a sharp spot on a map.
+    let chosen = kde.select_bandwidth(&grid, &inc.x, &inc.y, inc.weight.as_deref())?;
+    let equivalent = Kernel::Quartic.bandwidth_for_sigma(chosen.sigma_m);
+    if equivalent < args.min_bandwidth {
+        let h = kernel.bandwidth_for_sigma(Kernel::Quartic.gaussian_sigma(args.min_bandwidth));
+        pb.println(format!(
+            "  the {} bandwidth {:.0} m is below --min-bandwidth {:.0} m: using {h:.0} m so single incidents cannot be read off the maps",
+            bandwidth.as_str(),
+            chosen.metres,
+            args.min_bandwidth
+        ));
+        kde = kde.bandwidth(Bandwidth::Fixed(h));
+    }
+    let mut surfaces = kde.compute_bins(
         &grid,
         &inc.x,
         &inc.y,
@@ -618,12 +643,16 @@ fn run(args: &Args) -> byrum::Result<()> {
         &map_labels,
         &map_exposure,
     )?;
-    let overall = kde
+    let mut overall = kde
         .clone()
         .units(Units::PerKm2PerHour {
             exposure_hours: ds.period.hours(),
         })
         .compute(&grid, &inc.x, &inc.y, inc.weight.as_deref())?;
+    // Privacy: no cell shown with fewer than k incidents within the kernel's reach.
+    let masks = mask_sparse_bins(&mut surfaces, &inc.x, &inc.y, &map_bins, args.min_count)?;
+    let mask_all = mask_sparse(&mut overall, &inc.x, &inc.y, args.min_count)?;
+    let masked: usize = masks.iter().map(|m| m.cells_masked).sum::<usize>() + mask_all.cells_masked;
     let fractions = parse_levels(&args.kde_levels)?;
     let top = surfaces
         .iter()
@@ -644,14 +673,16 @@ fn run(args: &Args) -> byrum::Result<()> {
     done(
         &pb,
         format!(
-            "density on {} × {} cells of {:.0} m, {} kernel, bandwidth {:.0} m ({}), {} isolines",
+            "density on {} × {} cells of {:.0} m, {} kernel, bandwidth {:.0} m ({}), {} isolines; {masked} cells with fewer than {} incidents within {:.0} m not shown",
             grid.nx,
             grid.ny,
             cell,
             kernel.as_str(),
             overall.bandwidth.metres,
             bandwidth.as_str(),
-            isolines.iter().map(|(_, l)| l.len()).sum::<usize>()
+            isolines.iter().map(|(_, l)| l.len()).sum::<usize>(),
+            args.min_count,
+            mask_all.radius_m
         ),
     );
 
@@ -692,17 +723,27 @@ fn run(args: &Args) -> byrum::Result<()> {
     );
 
     // Maps: one colour scale for every bin; tiles, legend, overview images.
-    write_maps(
-        args,
-        &ds,
-        &binning,
-        &map_exposure,
-        &grid,
-        &overall,
-        &surfaces,
-        &map_bins,
-        &shares,
-    )?;
+    if top <= 0.0 {
+        println!(
+            "  no maps: every density cell has fewer than {} incidents within reach",
+            args.min_count
+        );
+    } else {
+        write_maps(
+            args,
+            &ds,
+            &binning,
+            &map_exposure,
+            &grid,
+            &overall,
+            &surfaces,
+            &map_bins,
+            &shares,
+        )?;
+    }
+    if args.raw_points {
+        write_raw_points(&ds, &args.out.join("incidents.geojson"))?;
+    }
 
     // Planner analyses.
     let services = planner::services(
@@ -818,6 +859,32 @@ fn run(args: &Args) -> byrum::Result<()> {
     for (reason, n) in &summary.rejected_by_reason {
         println!("  rejected {n:>7} rows: {reason}");
     }
+    Ok(())
+}
+
+/// `incidents.geojson`: the raw incident points, only with `--raw-points`.
+fn write_raw_points(ds: &byrum::Dataset, path: &Path) -> byrum::Result<()> {
+    let inc = &ds.incidents;
+    let mut layer = Layer::new("incidents");
+    layer.param(
+        "warning",
+        "raw incident points: they can identify people; do not publish",
+    );
+    for i in 0..inc.len() {
+        let mut props = serde_json::Map::new();
+        props.insert("category".into(), inc.category_of(i).into());
+        props.insert("utc".into(), inc.utc[i].into());
+        layer.push(
+            geo::Geometry::Point(geo::Point::new(inc.lon[i], inc.lat[i])),
+            props,
+        );
+    }
+    layer.write(path)?;
+    println!(
+        "WARNING: wrote {} raw incident points to {} (--raw-points): they can identify people; do not publish them",
+        inc.len(),
+        path.display()
+    );
     Ok(())
 }
 

@@ -185,6 +185,40 @@ pub(crate) fn write_maps(
 
     if !args.no_tiles {
         let zooms = parse_zooms(&args.tile_zooms)?;
+        // Privacy: no zoom whose pixels are finer than 1/8 of the bandwidth.
+        let writer = HeatmapTiles::new(&scale, &ds.projection)
+            .size(args.tile_size)
+            .min_bandwidth_m(args.min_bandwidth);
+        let narrowest = all
+            .iter()
+            .map(|s| byrum::tile_bandwidth_m(s))
+            .fold(f64::INFINITY, f64::min);
+        let poleward = lonlat_extent
+            .bounding_rect()
+            .map_or(0.0, |r| r.min().y.abs().max(r.max().y.abs()));
+        let limit = writer.max_zoom(narrowest, poleward);
+        let zooms = match limit {
+            Some(m) if m >= *zooms.start() => {
+                if m < *zooms.end() {
+                    println!(
+                        "  tiles stop at zoom {m}, not {}: deeper pixels would be finer than 1/{} of the {narrowest:.0} m bandwidth (privacy)",
+                        zooms.end(),
+                        byrum::PIXELS_PER_BANDWIDTH
+                    );
+                }
+                *zooms.start()..=m.min(*zooms.end())
+            }
+            _ => {
+                return Err(byrum::Error::Parameter {
+                    name: "--tile-zooms",
+                    reason: format!(
+                        "{}: a {narrowest:.0} m bandwidth allows tiles down to zoom {} only (privacy); lower the zooms or use --no-tiles",
+                        args.tile_zooms,
+                        limit.map_or_else(|| "none".to_owned(), |m| m.to_string())
+                    ),
+                });
+            }
+        };
         let formats: Vec<&str> = args.tile_formats.split(',').map(str::trim).collect();
         if let Some(bad) = formats
             .iter()
@@ -222,8 +256,7 @@ pub(crate) fn write_maps(
             .zip(all.iter().copied())
             .collect();
         let started = std::time::Instant::now();
-        let written = HeatmapTiles::new(&scale, &ds.projection)
-            .size(args.tile_size)
+        let written = writer
             .xyz(formats.contains(&"xyz"))
             .mbtiles(formats.contains(&"mbtiles"))
             .pmtiles(formats.contains(&"pmtiles"))

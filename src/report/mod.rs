@@ -143,16 +143,16 @@ type Facts<'a> = PlannerReport<'a>;
 
 /// A count as a report may show it: below the privacy threshold it reads "fewer than k".
 pub(crate) fn count(lang: Lang, n: u64, k: u64) -> String {
-    if n > 0 && n < k {
-        format!("{} {k}", lang.pick("fewer than", "færre end"))
-    } else {
+    if shown(n, k) {
         lang.int(n)
+    } else {
+        format!("{} {k}", lang.pick("fewer than", "færre end"))
     }
 }
 
 /// Whether a count may be shown: 0, or at least `k`.
 pub(crate) fn shown(n: u64, k: u64) -> bool {
-    n == 0 || n >= k
+    !crate::privacy::is_suppressed(n, k)
 }
 
 /// A number derived from counts (a rate, a share), or "–" when any of the

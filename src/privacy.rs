@@ -1,0 +1,365 @@
+//! Privacy of the people in the data: small counts, complementary
+//! suppression and density surfaces that never show one incident's kernel.
+//!
+//! The incidents describe vulnerable people, so no output may let a reader
+//! pick out an individual. Three rules, shared by the analyses and the maps:
+//!
+//! 1. **Small counts.** Every count from 1 to `k − 1` (`k` = `min_count`,
+//!    default [`DEFAULT_MIN_COUNT`] = 5) is withheld (`None`, marked
+//!    `suppressed`), and so is every rate or ratio derived from it. Zero
+//!    stays 0: "nothing happened here" names nobody.
+//! 2. **Differencing.** Where parts add up to a total that is shown (the
+//!    weekday and weekend counts add up to all), one withheld part could be
+//!    recovered by subtraction. [`complementary_suppression`] withholds
+//!    further parts until at least two are withheld and together they hold
+//!    at least `k` incidents.
+//! 3. **Density surfaces** (isolines, tiles, overview images): a cell is
+//!    shown only where at least `k` incidents lie within the kernel's reach
+//!    ([`mask_sparse`]), so no coloured area or isoline is made by fewer than
+//!    `k` incidents, and a lone incident's kernel (whose peak marks where it
+//!    happened) never appears. The tiles also enforce a minimum bandwidth and
+//!    a maximum zoom ([`HeatmapTiles`](crate::HeatmapTiles)).
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::kde::{Bandwidth, Binning, DensitySurface, Kde, Kernel, Units};
+
+/// The default smallest count shown (`k`): counts 1 to 4 are withheld.
+pub const DEFAULT_MIN_COUNT: u64 = 5;
+
+/// Whether a count is withheld: 1 to `min_count − 1` (0 is shown).
+///
+/// ```
+/// use byrum::is_suppressed;
+/// assert!(!is_suppressed(0, 5) && is_suppressed(4, 5) && !is_suppressed(5, 5));
+/// ```
+#[must_use]
+pub fn is_suppressed(n: u64, min_count: u64) -> bool {
+    n > 0 && n < min_count
+}
+
+/// The count as shown: `None` when withheld ([`is_suppressed`]).
+#[must_use]
+pub fn shown(n: u64, min_count: u64) -> Option<u64> {
+    (!is_suppressed(n, min_count)).then_some(n)
+}
+
+/// Which `parts` of a shown total to withhold so that none can be recovered
+/// by subtraction (primary and complementary suppression).
+///
+/// Primary: every part from 1 to `min_count − 1`. If any part is withheld,
+/// more parts are withheld, smallest positive first (ties: the earlier), until
+/// at least two are withheld **and** the withheld parts together hold at
+/// least `min_count` incidents: otherwise `total − shown parts` would give a
+/// withheld part exactly, or show that the withheld parts are all tiny (two
+/// withheld parts summing to 2 must both be 1). Zero parts are never
+/// withheld (they name nobody). Call it only where the total is shown; when
+/// the total itself is withheld every part is below `min_count` anyway.
+///
+/// ```
+/// use byrum::complementary_suppression;
+/// // weekday 3, weekend 241 (total 244 shown): both are withheld.
+/// assert_eq!(complementary_suppression(&[3, 241], 5), vec![true, true]);
+/// // One small category among several: the next smallest goes with it.
+/// assert_eq!(complementary_suppression(&[40, 2, 0, 9, 30], 5), vec![false, true, false, true, false]);
+/// // Two ones (sum 2 < 5): a third part is withheld as well.
+/// assert_eq!(complementary_suppression(&[1, 1, 7, 9], 5), vec![true, true, true, false]);
+/// // Nothing small: nothing withheld.
+/// assert_eq!(complementary_suppression(&[5, 0, 12], 5), vec![false, false, false]);
+/// ```
+#[must_use]
+pub fn complementary_suppression(parts: &[u64], min_count: u64) -> Vec<bool> {
+    let mut hidden: Vec<bool> = parts.iter().map(|&n| is_suppressed(n, min_count)).collect();
+    if !hidden.contains(&true) {
+        return hidden;
+    }
+    let mut order: Vec<usize> = (0..parts.len()).filter(|&i| parts[i] > 0).collect();
+    order.sort_by_key(|&i| (parts[i], i));
+    let enough = |hidden: &[bool]| {
+        let n = hidden.iter().filter(|&&h| h).count();
+        let sum: u64 = (0..parts.len())
+            .filter(|&i| hidden[i])
+            .map(|i| parts[i])
+            .sum();
+        n >= 2 && sum >= min_count
+    };
+    for i in order {
+        if enough(&hidden) {
+            break;
+        }
+        hidden[i] = true;
+    }
+    hidden
+}
+
+/// What [`mask_sparse`] did to one surface.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseMask {
+    /// The surface's label (its time bin), if any.
+    pub label: Option<String>,
+    /// The reach radius in metres: the kernel's support (the bandwidth; 4σ
+    /// for the Gaussian).
+    pub radius_m: f64,
+    /// The smallest number of incidents within reach for a cell to be shown.
+    pub min_count: u64,
+    /// Cells with a density above 0 that were set to 0.
+    pub cells_masked: usize,
+    /// Cells with a density above 0 left as they were.
+    pub cells_shown: usize,
+}
+
+/// The number of incidents within the kernel's reach of every cell of
+/// `surface`: incidents whose grid cell's centre lies less than the kernel's
+/// support radius ([`Kernel::support`]) from the cell's centre (exact to a
+/// cell). Weights are ignored: this counts incidents, i.e. people.
+///
+/// Computed as a uniform-kernel density on the surface's grid (the same
+/// direct/FFT convolution as [`Kde`]), times the number of stencil cells.
+///
+/// # Errors
+/// [`Error::Parameter`] for non-finite points or mismatched lengths.
+pub fn reach_counts(surface: &DensitySurface, x: &[f64], y: &[f64]) -> Result<Vec<f64>> {
+    let g = &surface.grid;
+    if x.len() != y.len() {
+        return Err(Error::parameter(
+            "reach counts",
+            format!("{} x values but {} y values", x.len(), y.len()),
+        ));
+    }
+    if x.is_empty() {
+        return Ok(vec![0.0; g.len()]);
+    }
+    let r = surface.kernel.support(surface.bandwidth.metres);
+    let (rx, ry) = ((r / g.dx).floor() as i64, (r / g.dy).floor() as i64);
+    let mut taps = 0u64;
+    for j in -ry..=ry {
+        for i in -rx..=rx {
+            if (i as f64 * g.dx).hypot(j as f64 * g.dy) < r {
+                taps += 1;
+            }
+        }
+    }
+    let counts = Kde::new()
+        .kernel(Kernel::Uniform)
+        .bandwidth(Bandwidth::Fixed(r))
+        .binning(Binning::Simple)
+        .units(Units::ExpectedCount)
+        .compute(g, x, y, None)?;
+    let taps = taps.max(1) as f64;
+    Ok(counts.values.iter().map(|v| (v * taps).round()).collect())
+}
+
+/// Sets to 0 every cell of `surface` with fewer than `min_count` incidents
+/// within the kernel's reach ([`reach_counts`]; `x`, `y` are the incidents
+/// the surface was made from, in its projected metres).
+///
+/// So every coloured pixel and every isoline of the surface rests on at
+/// least `min_count` incidents, and an incident alone in its neighbourhood
+/// (whose kernel would be a disc centred on it) leaves no trace. Cheap: one
+/// extra convolution per surface. `min_count` 0 or 1 masks nothing.
+///
+/// ```
+/// use byrum::*;
+/// let grid = MetricGrid::covering((0.0, 0.0, 1000.0, 1000.0), 10.0)?;
+/// // Six incidents near (250, 250) and one alone at (750, 750).
+/// let mut x = vec![250.0, 255.0, 245.0, 260.0, 240.0, 250.0, 750.0];
+/// let mut y = vec![250.0, 245.0, 255.0, 250.0, 250.0, 260.0, 750.0];
+/// let mut s = Kde::new().bandwidth(Bandwidth::Fixed(100.0)).compute(&grid, &x, &y, None)?;
+/// assert!(s.value_at(750.0, 750.0).unwrap() > 0.0);
+/// let m = mask_sparse(&mut s, &x, &y, 5)?;
+/// assert_eq!(s.value_at(750.0, 750.0), Some(0.0)); // the lone incident is gone
+/// assert!(s.value_at(250.0, 250.0).unwrap() > 0.0); // the cluster stays
+/// assert!(m.cells_masked > 0 && m.cells_shown > 0);
+/// # Ok::<(), byrum::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`reach_counts`].
+pub fn mask_sparse(
+    surface: &mut DensitySurface,
+    x: &[f64],
+    y: &[f64],
+    min_count: u64,
+) -> Result<SparseMask> {
+    let reach = if min_count > 1 {
+        reach_counts(surface, x, y)?
+    } else {
+        vec![f64::INFINITY; surface.values.len()]
+    };
+    let k = min_count as f64;
+    let (mut masked, mut shown) = (0, 0);
+    for (v, &n) in surface.values.iter_mut().zip(&reach) {
+        if *v > 0.0 {
+            if n < k {
+                *v = 0.0;
+                masked += 1;
+            } else {
+                shown += 1;
+            }
+        }
+    }
+    Ok(SparseMask {
+        label: surface.label.clone(),
+        radius_m: surface.kernel.support(surface.bandwidth.metres),
+        min_count,
+        cells_masked: masked,
+        cells_shown: shown,
+    })
+}
+
+/// [`mask_sparse`] for the surfaces of [`Kde::compute_bins`]: surface `b`
+/// is masked with the incidents `i` where `bins[i] == b`. In parallel.
+///
+/// # Errors
+/// [`Error::Parameter`] if the lengths of `x`, `y` and `bins` differ or a
+/// bin is out of range; as [`reach_counts`].
+pub fn mask_sparse_bins(
+    surfaces: &mut [DensitySurface],
+    x: &[f64],
+    y: &[f64],
+    bins: &[u32],
+    min_count: u64,
+) -> Result<Vec<SparseMask>> {
+    if x.len() != y.len() || x.len() != bins.len() {
+        return Err(Error::parameter(
+            "reach counts",
+            format!(
+                "{} x, {} y and {} bins: they must agree",
+                x.len(),
+                y.len(),
+                bins.len()
+            ),
+        ));
+    }
+    if let Some(b) = bins.iter().find(|&&b| b as usize >= surfaces.len()) {
+        return Err(Error::parameter(
+            "reach counts",
+            format!("bin {b} is out of range ({} surfaces)", surfaces.len()),
+        ));
+    }
+    let mut idx: Vec<Vec<usize>> = vec![Vec::new(); surfaces.len()];
+    for (i, &b) in bins.iter().enumerate() {
+        idx[b as usize].push(i);
+    }
+    surfaces
+        .par_iter_mut()
+        .zip(idx.par_iter())
+        .map(|(s, ix)| {
+            let bx: Vec<f64> = ix.iter().map(|&i| x[i]).collect();
+            let by: Vec<f64> = ix.iter().map(|&i| y[i]).collect();
+            mask_sparse(s, &bx, &by, min_count)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::float_cmp)]
+    use super::*;
+    use crate::grid::MetricGrid;
+
+    #[test]
+    fn reach_counts_are_incidents_within_the_radius() {
+        let grid = MetricGrid::covering((0.0, 0.0, 400.0, 400.0), 10.0).unwrap();
+        // Points at cell centres (5, 15, …): 3 at (205, 205), 1 at (255, 205)
+        // (50 m away), 1 at (305, 205) (100 m away).
+        let x = [205.0, 205.0, 205.0, 255.0, 305.0];
+        let y = [205.0; 5];
+        for method in [crate::kde::Method::Direct, crate::kde::Method::Fft] {
+            let s = Kde::new()
+                .bandwidth(Bandwidth::Fixed(80.0))
+                .method(method)
+                .compute(&grid, &x, &y, None)
+                .unwrap();
+            let r = reach_counts(&s, &x, &y).unwrap();
+            let at = |px: f64, py: f64| r[grid.cell_of(px, py).unwrap()];
+            // Hand count with radius 80 m (strictly less):
+            assert_eq!(at(205.0, 205.0), 4.0); // 3 + the one 50 m away
+            assert_eq!(at(255.0, 205.0), 5.0); // 50 m to both sides
+            assert_eq!(at(305.0, 205.0), 2.0); // itself and the one 50 m away
+            assert_eq!(at(125.0, 205.0), 0.0); // exactly 80 m: outside
+            assert_eq!(at(135.0, 205.0), 3.0); // 70 m
+            assert_eq!(at(5.0, 5.0), 0.0);
+        }
+    }
+
+    #[test]
+    fn masking_keeps_cells_with_k_incidents_in_reach() {
+        let grid = MetricGrid::covering((0.0, 0.0, 400.0, 400.0), 10.0).unwrap();
+        let x = [205.0, 205.0, 205.0, 255.0, 305.0];
+        let y = [205.0; 5];
+        let mut s = Kde::new()
+            .bandwidth(Bandwidth::Fixed(80.0))
+            .compute(&grid, &x, &y, None)
+            .unwrap();
+        let before = s.clone();
+        let m = mask_sparse(&mut s, &x, &y, 5).unwrap();
+        let c = grid.cell_of(255.0, 205.0).unwrap();
+        assert_eq!(s.values[c], before.values[c]);
+        assert!(before.values[grid.cell_of(205.0, 205.0).unwrap()] > 0.0);
+        assert_eq!(s.values[grid.cell_of(205.0, 205.0).unwrap()], 0.0);
+        // Only the cells within 80 m of all five survive: a lens around x = 255.
+        let shown: Vec<usize> = (0..s.values.len()).filter(|&i| s.values[i] > 0.0).collect();
+        assert_eq!(shown.len(), m.cells_shown);
+        for i in shown {
+            let (cx, cy) = (
+                (i % grid.nx) as f64 * 10.0 + 5.0,
+                (i / grid.nx) as f64 * 10.0 + 5.0,
+            );
+            assert!((cx - 205.0).hypot(cy - 205.0) < 80.0 && (cx - 305.0).hypot(cy - 205.0) < 80.0);
+        }
+        // k = 1 masks nothing; k = 6 masks everything.
+        let mut t = before.clone();
+        assert_eq!(mask_sparse(&mut t, &x, &y, 1).unwrap().cells_masked, 0);
+        let mut t = before.clone();
+        let m = mask_sparse(&mut t, &x, &y, 6).unwrap();
+        assert_eq!((m.cells_shown, t.max()), (0, 0.0));
+    }
+
+    #[test]
+    fn bins_are_masked_with_their_own_incidents() {
+        let grid = MetricGrid::covering((0.0, 0.0, 400.0, 400.0), 10.0).unwrap();
+        let x = [205.0, 205.0, 205.0, 205.0, 205.0, 205.0];
+        let y = [205.0; 6];
+        let bins = [0, 0, 0, 0, 0, 1];
+        let labels = vec!["a".to_owned(), "b".to_owned()];
+        let mut s = Kde::new()
+            .bandwidth(Bandwidth::Fixed(80.0))
+            .compute_bins(&grid, &x, &y, None, &bins, &labels, &[10.0, 10.0])
+            .unwrap();
+        let m = mask_sparse_bins(&mut s, &x, &y, &bins, 5).unwrap();
+        assert!(s[0].max() > 0.0 && m[0].cells_masked == 0);
+        assert_eq!(s[1].max(), 0.0);
+        assert_eq!(m[1].label.as_deref(), Some("b"));
+        assert!(mask_sparse_bins(&mut s, &x, &y, &[0, 0, 0, 0, 0, 2], 5).is_err());
+    }
+
+    #[test]
+    fn complementary_suppression_rules() {
+        assert_eq!(complementary_suppression(&[], 5), Vec::<bool>::new());
+        assert_eq!(complementary_suppression(&[0, 0], 5), vec![false, false]);
+        // The smallest positive other part, ties to the earlier.
+        assert_eq!(
+            complementary_suppression(&[9, 3, 9, 0], 5),
+            vec![true, true, false, false]
+        );
+        // Two primaries already sum to ≥ k.
+        assert_eq!(
+            complementary_suppression(&[4, 3, 100], 5),
+            vec![true, true, false]
+        );
+        // k = 0 or 1: nothing withheld.
+        assert_eq!(complementary_suppression(&[1, 2], 1), vec![false, false]);
+        // Whatever is withheld: ≥ 2 parts and ≥ k incidents.
+        for parts in [[1u64, 0, 0, 50], [2, 2, 0, 7], [1, 1, 1, 1]] {
+            let h = complementary_suppression(&parts, 5);
+            let sum: u64 = (0..4).filter(|&i| h[i]).map(|i| parts[i]).sum();
+            assert!(h.iter().filter(|&&b| b).count() >= 2, "{parts:?}");
+            assert!(
+                sum >= 5 || h.iter().zip(parts).all(|(&b, n)| b || n == 0),
+                "{parts:?}"
+            );
+        }
+    }
+}
