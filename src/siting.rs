@@ -30,6 +30,7 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::grid::MetricGrid;
 use crate::layer::Layer;
+use crate::privacy::is_suppressed;
 use crate::projection::Projection;
 
 /// Most candidates allowed (a 100 m grid over 100 km × 100 km).
@@ -545,15 +546,42 @@ impl SafeHavens {
     /// `cumulative_share`, `bin_total_count`.
     ///
     /// Counts from 1 to `min_count − 1` are `null` (`suppressed: true`),
-    /// and so are the weights and shares made from them.
+    /// and so are the weights and shares made from them. So that no withheld
+    /// count can be worked out by subtraction, the cumulative values of a bin
+    /// are withheld too from its first withheld marginal count on, and
+    /// wherever the incidents left uncovered (bin total − cumulative) are
+    /// from 1 to `min_count − 1`.
     #[must_use]
     pub fn layer(&self, min_count: u64) -> Layer {
         let mut layer = Layer::new("safe_havens");
         self.params(&mut layer, min_count);
-        for p in &self.picks {
-            layer.push(Point::new(p.lon, p.lat).into(), self.props(p, min_count));
+        let hide_cumulative = self.cumulative_withheld(min_count);
+        for (p, &hide) in self.picks.iter().zip(&hide_cumulative) {
+            layer.push(
+                Point::new(p.lon, p.lat).into(),
+                self.props(p, min_count, hide),
+            );
         }
         layer
+    }
+
+    /// Per pick (in [`SafeHavens::picks`] order), whether its cumulative
+    /// count, weight and share must be withheld: from the bin's first withheld
+    /// marginal count on, or where the incidents left uncovered are from 1 to
+    /// `min_count − 1` (see [`SafeHavens::layer`]).
+    #[must_use]
+    pub fn cumulative_withheld(&self, min_count: u64) -> Vec<bool> {
+        let mut earlier_hidden = vec![false; self.bin_labels.len()];
+        self.picks
+            .iter()
+            .map(|p| {
+                earlier_hidden[p.bin] |= is_suppressed(p.marginal_count, min_count);
+                let left = self.total_count[p.bin].saturating_sub(p.cumulative_count);
+                earlier_hidden[p.bin]
+                    || is_suppressed(p.cumulative_count, min_count)
+                    || is_suppressed(left, min_count)
+            })
+            .collect()
     }
 
     /// The `safe_haven_coverage` layer: the coverage disc of every chosen
@@ -565,7 +593,8 @@ impl SafeHavens {
     pub fn coverage_layer(&self, projection: &Projection, min_count: u64) -> Result<Layer> {
         let mut layer = Layer::new("safe_haven_coverage");
         self.params(&mut layer, min_count);
-        for p in &self.picks {
+        let hide_cumulative = self.cumulative_withheld(min_count);
+        for (p, &hide) in self.picks.iter().zip(&hide_cumulative) {
             let c = self.candidates[p.candidate];
             let ring: LineString = (0..=72)
                 .map(|k| {
@@ -577,7 +606,7 @@ impl SafeHavens {
                 })
                 .collect();
             let disc: Polygon = projection.inverse_geometry(&Polygon::new(ring, vec![]))?;
-            layer.push(disc.into(), self.props(p, min_count));
+            layer.push(disc.into(), self.props(p, min_count, hide));
         }
         Ok(layer)
     }
@@ -594,27 +623,37 @@ impl SafeHavens {
             .param("min_count", min_count);
     }
 
-    fn props(&self, p: &SitePick, min_count: u64) -> serde_json::Map<String, Value> {
-        let hidden = |n: u64| n > 0 && n < min_count;
+    fn props(
+        &self,
+        p: &SitePick,
+        min_count: u64,
+        hide_cumulative: bool,
+    ) -> serde_json::Map<String, Value> {
+        let hidden = |n: u64| is_suppressed(n, min_count);
         let mut m = serde_json::Map::new();
         m.insert("bin".into(), p.bin_label.clone().into());
         m.insert("rank".into(), p.rank.into());
         m.insert("candidate".into(), p.candidate.into());
         m.insert("radius_m".into(), json!(self.radius_m));
-        let put =
-            |m: &mut serde_json::Map<String, Value>, n: u64, keys: [&str; 3], w: f64, s: f64| {
-                if hidden(n) {
-                    for k in keys {
-                        m.insert(k.into(), Value::Null);
-                    }
-                } else {
-                    m.insert(keys[0].into(), n.into());
-                    m.insert(keys[1].into(), json!(w));
-                    m.insert(keys[2].into(), json!(s));
+        let put = |m: &mut serde_json::Map<String, Value>,
+                   hide: bool,
+                   n: u64,
+                   keys: [&str; 3],
+                   w: f64,
+                   s: f64| {
+            if hide {
+                for k in keys {
+                    m.insert(k.into(), Value::Null);
                 }
-            };
+            } else {
+                m.insert(keys[0].into(), n.into());
+                m.insert(keys[1].into(), json!(w));
+                m.insert(keys[2].into(), json!(s));
+            }
+        };
         put(
             &mut m,
+            hidden(p.marginal_count),
             p.marginal_count,
             ["marginal_count", "marginal_weight", "marginal_share"],
             p.marginal_weight,
@@ -622,6 +661,7 @@ impl SafeHavens {
         );
         put(
             &mut m,
+            hide_cumulative,
             p.cumulative_count,
             ["cumulative_count", "cumulative_weight", "cumulative_share"],
             p.cumulative_weight,
@@ -638,7 +678,7 @@ impl SafeHavens {
         );
         m.insert(
             "suppressed".into(),
-            (hidden(p.marginal_count) || hidden(p.cumulative_count) || hidden(total)).into(),
+            (hidden(p.marginal_count) || hide_cumulative || hidden(total)).into(),
         );
         m
     }
@@ -792,5 +832,58 @@ mod tests {
         assert_eq!(picks, vec![(0, 4.0), (1, 1.0)]);
         assert_eq!(best_subset(&sets, &w, 2), 6.0);
         assert!(5.0 >= (1.0 - (-1f64).exp()) * 6.0);
+    }
+
+    #[test]
+    fn cumulative_values_are_withheld_where_subtraction_would_reveal_a_count() {
+        let pick = |bin: usize, rank: usize, marginal: u64, cumulative: u64| SitePick {
+            bin,
+            bin_label: format!("b{bin}"),
+            rank,
+            candidate: rank,
+            lon: 0.0,
+            lat: 0.0,
+            marginal_weight: marginal as f64,
+            marginal_count: marginal,
+            marginal_share: 0.0,
+            cumulative_weight: cumulative as f64,
+            cumulative_count: cumulative,
+            cumulative_share: 0.0,
+        };
+        let havens = SafeHavens {
+            radius_m: 250.0,
+            sites: 3,
+            candidate_rule: String::new(),
+            candidates: vec![
+                Candidate {
+                    lon: 0.0,
+                    lat: 0.0,
+                    x: 0.0,
+                    y: 0.0
+                };
+                3
+            ],
+            bin_labels: vec!["b0".into(), "b1".into()],
+            total_weight: vec![40.0, 23.0],
+            total_count: vec![40, 23],
+            picks: vec![
+                // Bin 0: the second site adds 3 (withheld): 10 → 13 would give it away.
+                pick(0, 1, 10, 10),
+                pick(0, 2, 3, 13),
+                pick(0, 3, 8, 21),
+                // Bin 1: all marginals shown, but 23 − 20 = 3 left uncovered at rank 2.
+                pick(1, 1, 12, 12),
+                pick(1, 2, 8, 20),
+            ],
+        };
+        assert_eq!(
+            havens.cumulative_withheld(5),
+            vec![false, true, true, false, true]
+        );
+        let text = havens.layer(5).to_string();
+        assert!(!text.contains("\"cumulative_count\":13"));
+        assert!(!text.contains("\"cumulative_count\":21"));
+        assert!(!text.contains("\"cumulative_count\":20"));
+        assert!(text.contains("\"cumulative_count\":12"));
     }
 }

@@ -61,7 +61,8 @@ pub(crate) fn key_findings(f: &Facts, all: &SafeHavens) -> Vec<String> {
     let Some(last) = all.picks.last() else {
         return Vec::new();
     };
-    if !(shown(last.cumulative_count, k) && shown(all.picks[0].marginal_count, k)) {
+    let hide = all.cumulative_withheld(k);
+    if hide.last() == Some(&true) || !shown(all.picks[0].marginal_count, k) {
         return Vec::new();
     }
     let sites = all.picks.len();
@@ -105,16 +106,22 @@ pub(crate) fn section(
             "Stederne vælges ét ad gangen blandt {candidates} kandidater ({rule}): hvert nyt sted er det, der bringer flest hændelser inden for {radius} m (i lige linje), som endnu ikke er nået af et valgt sted (grådig maksimal dækning). Tabellen viser, hvad hvert nyt sted tilføjer."
         ),
     });
+    let hide = all.cumulative_withheld(k);
     let rows: Vec<Vec<String>> = all
         .picks
         .iter()
-        .map(|s| {
+        .zip(&hide)
+        .map(|(s, &hide)| {
             vec![
                 s.rank.to_string(),
                 where_is(f, s),
                 count(l, s.marginal_count, k),
                 derived(&[s.marginal_count], k, || l.pct(s.marginal_share, 1)),
-                derived(&[s.cumulative_count], k, || l.pct(s.cumulative_share, 1)),
+                if hide {
+                    "–".to_owned()
+                } else {
+                    l.pct(s.cumulative_share, 1)
+                },
             ]
         })
         .collect();
@@ -151,11 +158,18 @@ pub(crate) fn section(
         })
         .collect();
     busiest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let hide_per_bin = per_bin.cumulative_withheld(k);
     let rows: Vec<Vec<String>> = busiest
         .iter()
         .take(4)
         .filter_map(|&(b, _)| {
             let picks: Vec<&SitePick> = per_bin.picks_of(b).collect();
+            let last_hidden = per_bin
+                .picks
+                .iter()
+                .zip(&hide_per_bin)
+                .rfind(|(p, _)| p.bin == b)
+                .is_some_and(|(_, &h)| h);
             let first = picks.first()?;
             let last = picks.last()?;
             Some(vec![
@@ -164,9 +178,11 @@ pub(crate) fn section(
                 derived(&[first.marginal_count], k, || {
                     l.pct(first.marginal_share, 0)
                 }),
-                derived(&[last.cumulative_count], k, || {
+                if last_hidden {
+                    "–".to_owned()
+                } else {
                     l.pct(last.cumulative_share, 0)
-                }),
+                },
             ])
         })
         .collect();
