@@ -187,3 +187,6 @@ mod profile;
 pub use profile::{
     NextComparison, PlaceProfile, PlaceProfiles, PlaceProfilesResult, RankMetric, RateEstimate,
 };
+
+// issue 6, atomic and reproducible outputs, untrusted paths (output):
+pub use output::{MAX_NAME_BYTES, OutputDir, safe_file_name};
