@@ -579,9 +579,10 @@ impl<'a> HeatmapTiles<'a> {
     /// `progress` with the number of tiles finished after each batch.
     ///
     /// # Errors
-    /// [`Error::Parameter`] for a tile size of 0 or no tiles; [`Error::Projection`] if a pixel cannot be
-    /// projected; [`Error::Io`] or [`Error::TileArchive`] if a file cannot be
-    /// written.
+    /// [`Error::Parameter`] for a tile size of 0 or no tiles;
+    /// [`Error::Projection`] if a pixel cannot be projected; [`Error::Io`] or
+    /// [`Error::TileArchive`] if a file cannot be written. Names are made
+    /// safe with [`safe_file_name`], never refused.
     pub fn write(
         &self,
         surfaces: &[(&str, &DensitySurface)],

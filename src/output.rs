@@ -237,18 +237,20 @@ fn fnv1a32(bytes: &[u8]) -> u32 {
 }
 
 /// An output folder written as a whole: files go into a staging folder next
-/// to the target (`<out>.partial-<pid>-<n>`), and [`commit`](Self::commit)
-/// swaps it in with two renames (old `<out>` → `<out>.old-<pid>-<n>`,
+/// to the target (`<out>.byrum-partial-<pid>-<n>`), and [`commit`](Self::commit)
+/// swaps it in with two renames (old `<out>` → `<out>.byrum-old-<pid>-<n>`,
 /// staging → `<out>`) and then deletes the old folder. A run that fails (or
 /// is dropped without `commit`) removes its staging folder and leaves the
 /// previous `<out>` untouched; a run that is killed leaves its staging folder,
-/// which the next [`stage`](Self::stage) of the same target removes (and if it
-/// was killed between the two renames, the old folder is put back).
+/// which the next [`stage`](Self::stage) of the same target removes once that
+/// process is gone (and if it was killed between the two renames, the old
+/// folder is put back: between them `<out>` is briefly missing, never mixed).
 ///
-/// To avoid deleting someone's files, an existing `<out>` is replaced only if
-/// it is empty or was written by byrum: it holds the marker file
-/// [`OutputDir::MARKER`] (every staged folder gets one), or, from versions
-/// before the marker, `ingest_report.json`.
+/// To avoid deleting someone's files, an existing `<out>` (or a leftover) is
+/// replaced or removed only if it is empty or was written by byrum: it holds
+/// the marker file [`OutputDir::MARKER`] (every staged folder gets one), or,
+/// from versions before the marker, `ingest_report.json`. A mount point
+/// cannot be renamed: give a folder inside it.
 ///
 /// ```
 /// use byrum::{OutputDir, write_atomic};
@@ -314,7 +316,7 @@ impl OutputDir {
         recover(&parent, &name, &target)?;
         check_replaceable(&target)?;
         let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
-        let staging = parent.join(format!("{name}.partial-{}-{n}", std::process::id()));
+        let staging = parent.join(format!("{name}.byrum-partial-{}-{n}", std::process::id()));
         std::fs::create_dir(&staging).map_err(|e| Error::io("create", &staging, e))?;
         let dir = Self {
             target,
@@ -341,7 +343,7 @@ impl OutputDir {
     }
 
     /// Swaps the staging folder in for the target (old target →
-    /// `<out>.old-<pid>-<n>`, staging → target, old deleted) and returns the
+    /// `<out>.byrum-old-<pid>-<n>`, staging → target, old deleted) and returns the
     /// target. If the second rename fails, the old folder is put back.
     ///
     /// # Errors
@@ -357,7 +359,7 @@ impl OutputDir {
             let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
             let old = self
                 .target
-                .with_file_name(format!("{name}.old-{}-{n}", std::process::id()));
+                .with_file_name(format!("{name}.byrum-old-{}-{n}", std::process::id()));
             std::fs::rename(&self.target, &old).map_err(|e| Error::io("move", &self.target, e))?;
             Some(old)
         } else {
@@ -407,9 +409,9 @@ fn leftovers(parent: &Path, name: &str) -> Result<Vec<(PathBuf, bool, u32)>> {
         let Some(rest) = file.strip_prefix(name) else {
             continue;
         };
-        let (is_old, tail) = if let Some(t) = rest.strip_prefix(".old-") {
+        let (is_old, tail) = if let Some(t) = rest.strip_prefix(".byrum-old-") {
             (true, t)
-        } else if let Some(t) = rest.strip_prefix(".partial-") {
+        } else if let Some(t) = rest.strip_prefix(".byrum-partial-") {
             (false, t)
         } else {
             continue;
@@ -440,7 +442,7 @@ fn may_be_running(pid: u32) -> bool {
 /// between the two renames of its commit.
 fn recover(parent: &Path, name: &str, target: &Path) -> Result<()> {
     for (path, is_old, pid) in leftovers(parent, name)? {
-        if may_be_running(pid) {
+        if may_be_running(pid) || !written_by_byrum(&path) {
             continue;
         }
         if is_old && !target.exists() {
@@ -450,6 +452,13 @@ fn recover(parent: &Path, name: &str, target: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether a folder may be replaced or removed: it is empty, holds the
+/// marker, or (from versions before the marker) `ingest_report.json`.
+fn written_by_byrum(dir: &Path) -> bool {
+    let empty = std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none());
+    empty || dir.join(OutputDir::MARKER).is_file() || dir.join("ingest_report.json").is_file()
 }
 
 /// An existing target may be replaced only if it is an empty folder or a
@@ -467,12 +476,8 @@ fn check_replaceable(target: &Path) -> Result<()> {
             ),
         ));
     }
-    let mut entries = std::fs::read_dir(target).map_err(|e| Error::io("read", target, e))?;
-    let empty = entries.next().is_none();
-    if empty
-        || target.join(OutputDir::MARKER).is_file()
-        || target.join("ingest_report.json").is_file()
-    {
+    std::fs::read_dir(target).map_err(|e| Error::io("read", target, e))?;
+    if written_by_byrum(target) {
         Ok(())
     } else {
         Err(Error::parameter(

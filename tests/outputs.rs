@@ -98,23 +98,33 @@ fn killed_runs_are_cleaned_up_or_rolled_back_by_the_next_run() {
     // A run killed while writing (pid 4294967294 is not running) left its
     // staging folder; one killed during commit also left an old folder.
     let dead = u32::MAX - 1;
-    let partial = base.path().join(format!("out.partial-{dead}-0"));
+    let partial = base.path().join(format!("out.byrum-partial-{dead}-0"));
     std::fs::create_dir_all(partial.join("tiles")).unwrap();
+    std::fs::write(partial.join(OutputDir::MARKER), b"").unwrap();
     std::fs::write(partial.join("tiles/x.png"), b"half").unwrap();
-    let old = base.path().join(format!("out.old-{dead}-1"));
+    let old = base.path().join(format!("out.byrum-old-{dead}-1"));
     std::fs::create_dir(&old).unwrap();
-    // Unrelated neighbours are left alone.
+    // Unrelated neighbours are left alone, even one named like a leftover
+    // but holding files byrum did not write.
     std::fs::create_dir(base.path().join("out.partial-notes")).unwrap();
     std::fs::create_dir(base.path().join("outer")).unwrap();
+    let lookalike = base.path().join(format!("out.byrum-old-{dead}-2"));
+    std::fs::create_dir(&lookalike).unwrap();
+    std::fs::write(lookalike.join("notes.txt"), b"mine").unwrap();
     let stage = OutputDir::stage(&out).unwrap();
     drop(stage);
-    assert_eq!(names(base.path()), ["out", "out.partial-notes", "outer"]);
+    let lookalike_name = format!("out.byrum-old-{dead}-2");
+    assert_eq!(
+        names(base.path()),
+        ["out", lookalike_name.as_str(), "out.partial-notes", "outer"]
+    );
     assert_eq!(snapshot(&out), before);
+    std::fs::remove_dir_all(&lookalike).unwrap();
 
     // Killed between the two renames of commit: `out` is missing and the old
     // folder is the only whole copy; the next run puts it back.
-    std::fs::rename(&out, base.path().join(format!("out.old-{dead}-7"))).unwrap();
-    std::fs::create_dir(base.path().join(format!("out.partial-{dead}-6"))).unwrap();
+    std::fs::rename(&out, base.path().join(format!("out.byrum-old-{dead}-7"))).unwrap();
+    std::fs::create_dir(base.path().join(format!("out.byrum-partial-{dead}-6"))).unwrap();
     let stage = OutputDir::stage(&out).unwrap();
     drop(stage);
     assert_eq!(snapshot(&out), before);
@@ -395,8 +405,11 @@ fn main_example_is_reproducible_atomic_and_contained() {
     // A run killed earlier left its staging folder; now a run fails late
     // (an unknown report language is only used after every map, layer and
     // table is written) into `one`.
-    let killed = base.path().join(format!("one.partial-{}-0", u32::MAX - 1));
+    let killed = base
+        .path()
+        .join(format!("one.byrum-partial-{}-0", u32::MAX - 1));
     std::fs::create_dir_all(killed.join("tiles")).unwrap();
+    std::fs::write(killed.join(OutputDir::MARKER), b"").unwrap();
     let (ok, stderr) = run_report(&bin, &input, &one, 4, &["--lang", "xx"]);
     assert!(!ok && stderr.contains("invalid language"), "{stderr}");
     assert!(
