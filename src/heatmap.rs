@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::kde::DensitySurface;
 use crate::kde::Kernel;
-use crate::output::{encode_png, write_atomic};
+use crate::output::{encode_png, safe_file_name, write_atomic};
 use crate::projection::Projection;
 use crate::tile::{EARTH_RADIUS_M, MAX_LATITUDE, MAX_ZOOM, TileId, mercator_to_lonlat};
 use crate::tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order};
@@ -485,11 +485,13 @@ pub struct TileSetSummary {
     pub name: String,
     /// Tiles with at least one visible pixel (the others are not written).
     pub tiles: usize,
-    /// `<dir>/<name>/` with `{z}/{x}/{y}.png`, if written.
+    /// `<dir>/<file>/` with `{z}/{x}/{y}.png`, if written; `<file>` is
+    /// [`safe_file_name`]`(name)`, the name itself for plain names such as
+    /// `21-24_winter`.
     pub xyz: Option<PathBuf>,
-    /// `<dir>/<name>.mbtiles`, if written.
+    /// `<dir>/<file>.mbtiles`, if written.
     pub mbtiles: Option<PathBuf>,
-    /// `<dir>/<name>.pmtiles`, if written.
+    /// `<dir>/<file>.pmtiles`, if written.
     pub pmtiles: Option<PathBuf>,
 }
 
@@ -714,13 +716,12 @@ impl<'a> HeatmapTiles<'a> {
     /// `progress` with the number of tiles finished after each batch.
     ///
     /// # Errors
-    /// [`Error::Parameter`] for a tile size of 0, a name that is not a plain
-    /// file name, or no tiles; for a surface whose bandwidth is below
-    /// [`HeatmapTiles::min_bandwidth_m`] or a tile deeper than
-    /// [`HeatmapTiles::max_zoom`] allows (nothing is written then);
-    /// [`Error::Projection`] if a pixel cannot be
-    /// projected; [`Error::Io`] or [`Error::TileArchive`] if a file cannot be
-    /// written.
+    /// [`Error::Parameter`] for a tile size of 0 or no tiles; for a surface
+    /// whose bandwidth is below [`HeatmapTiles::min_bandwidth_m`] or a tile
+    /// deeper than [`HeatmapTiles::max_zoom`] allows (nothing is written
+    /// then); [`Error::Projection`] if a pixel cannot be projected;
+    /// [`Error::Io`] or [`Error::TileArchive`] if a file cannot be written.
+    /// Names are made safe with [`safe_file_name`], never refused.
     pub fn write(
         &self,
         surfaces: &[(&str, &DensitySurface)],
@@ -731,19 +732,10 @@ impl<'a> HeatmapTiles<'a> {
         if self.size == 0 {
             return Err(Error::parameter("tile size", "must be at least 1 pixel"));
         }
-        for (name, _) in surfaces {
-            if name.is_empty()
-                || name.starts_with('.')
-                || name.contains(['/', '\\', ':'])
-                || name.chars().any(char::is_control)
-            {
-                return Err(Error::parameter(
-                    "tile set name",
-                    format!("{name:?} is not a plain file name"),
-                ));
-            }
-        }
         self.check_limits(surfaces, tiles)?;
+        // Names come from data and options (time bins, seasons): one safe
+        // file name each, so no tile set can leave `dir`.
+        let files: Vec<String> = surfaces.iter().map(|(n, _)| safe_file_name(n)).collect();
         let mut order = tiles.to_vec();
         order.sort_by_key(|&t| (pmtiles_order(t), t));
         order.dedup();
@@ -751,11 +743,11 @@ impl<'a> HeatmapTiles<'a> {
         let mut info = TileSetInfo::covering("", &order)?;
         info.description.clone_from(&self.description);
         info.attribution.clone_from(&self.attribution);
-        for (name, _) in surfaces {
+        for ((name, _), file) in surfaces.iter().zip(&files) {
             info.name = format!("byrum density {name}");
             let mb = if self.mbtiles {
                 Some(MbTilesWriter::create(
-                    &dir.join(format!("{name}.mbtiles")),
+                    &dir.join(format!("{file}.mbtiles")),
                     &info,
                 )?)
             } else {
@@ -763,7 +755,7 @@ impl<'a> HeatmapTiles<'a> {
             };
             let pm = if self.pmtiles {
                 Some(PmTilesWriter::create(
-                    &dir.join(format!("{name}.pmtiles")),
+                    &dir.join(format!("{file}.pmtiles")),
                     &info,
                 )?)
             } else {
@@ -776,7 +768,7 @@ impl<'a> HeatmapTiles<'a> {
         for batch in order.chunks(self.batch.max(1)) {
             let rendered = batch
                 .par_iter()
-                .map(|&t| self.render_all(surfaces, t, dir))
+                .map(|&t| self.render_all(surfaces, &files, t, dir))
                 .collect::<Result<Vec<Vec<Option<Vec<u8>>>>>>()?;
             for (&t, pngs) in batch.iter().zip(&rendered) {
                 for (k, png) in pngs.iter().enumerate() {
@@ -795,19 +787,21 @@ impl<'a> HeatmapTiles<'a> {
             progress(finished);
         }
         let mut out = Vec::with_capacity(surfaces.len());
-        for (((name, _), (mb, pm)), n) in surfaces.iter().zip(archives).zip(counts) {
+        for ((((name, _), file), (mb, pm)), n) in
+            surfaces.iter().zip(&files).zip(archives).zip(counts)
+        {
             out.push(TileSetSummary {
                 name: (*name).to_owned(),
                 tiles: n,
-                xyz: self.xyz.then(|| dir.join(name)),
+                xyz: self.xyz.then(|| dir.join(file)),
                 mbtiles: mb
                     .map(MbTilesWriter::finish)
                     .transpose()?
-                    .map(|_| dir.join(format!("{name}.mbtiles"))),
+                    .map(|_| dir.join(format!("{file}.mbtiles"))),
                 pmtiles: pm
                     .map(PmTilesWriter::finish)
                     .transpose()?
-                    .map(|_| dir.join(format!("{name}.pmtiles"))),
+                    .map(|_| dir.join(format!("{file}.pmtiles"))),
             });
         }
         Ok(out)
@@ -818,6 +812,7 @@ impl<'a> HeatmapTiles<'a> {
     fn render_all(
         &self,
         surfaces: &[(&str, &DensitySurface)],
+        files: &[String],
         t: TileId,
         dir: &Path,
     ) -> Result<Vec<Option<Vec<u8>>>> {
@@ -825,7 +820,8 @@ impl<'a> HeatmapTiles<'a> {
         let bbox = bounds_of(&at);
         surfaces
             .iter()
-            .map(|(name, s)| {
+            .zip(files)
+            .map(|((_, s), file)| {
                 if !any_visible(s, bbox, self.scale.domain.0) {
                     return Ok(None);
                 }
@@ -836,7 +832,7 @@ impl<'a> HeatmapTiles<'a> {
                 let png = encode_png(&img)?;
                 if self.xyz {
                     let path = dir
-                        .join(name)
+                        .join(file)
                         .join(t.z.to_string())
                         .join(t.x.to_string())
                         .join(format!("{}.png", t.y));

@@ -198,3 +198,6 @@ pub use privacy::{
     DEFAULT_MIN_COUNT, SparseMask, complementary_suppression, is_suppressed, mask_sparse,
     mask_sparse_bins, reach_counts, shown,
 };
+
+// issue 6, atomic and reproducible outputs, untrusted paths (output):
+pub use output::{MAX_NAME_BYTES, OutputDir, safe_file_name};

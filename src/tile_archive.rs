@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, params};
 
 use crate::error::{Error, Result};
+use crate::output::TempFile;
 use crate::tile::TileId;
 
 /// What an archive says about its tiles: the MBTiles `metadata` table and the
@@ -106,35 +107,6 @@ impl TileSetInfo {
     }
 }
 
-/// The temporary name an archive is written under before the rename.
-fn temporary(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
-fn prepare(path: &Path) -> Result<PathBuf> {
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    }
-    let tmp = temporary(path);
-    match std::fs::remove_file(&tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io("remove", &tmp, e)),
-    }
-    Ok(tmp)
-}
-
-fn commit(tmp: &Path, path: &Path) -> Result<()> {
-    File::open(tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io("write", tmp, e))?;
-    std::fs::rename(tmp, path).map_err(|e| Error::io("write", path, e))
-}
-
 fn archive_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::TileArchive {
         path: path.to_owned(),
@@ -156,7 +128,7 @@ fn archive_error(path: &Path, e: impl std::fmt::Display) -> Error {
 /// ```
 pub struct MbTilesWriter {
     conn: Connection,
-    tmp: PathBuf,
+    tmp: TempFile,
     path: PathBuf,
     count: usize,
 }
@@ -177,8 +149,8 @@ impl MbTilesWriter {
     /// [`Error::Io`] if the folder cannot be created; [`Error::TileArchive`]
     /// if SQLite cannot create the file.
     pub fn create(path: &Path, info: &TileSetInfo) -> Result<Self> {
-        let tmp = prepare(path)?;
-        let conn = Connection::open(&tmp).map_err(|e| archive_error(path, e))?;
+        let tmp = TempFile::next_to(path)?;
+        let conn = Connection::open(&tmp.path).map_err(|e| archive_error(path, e))?;
         conn.execute_batch(
             "PRAGMA journal_mode = OFF;
              PRAGMA synchronous = OFF;
@@ -235,7 +207,7 @@ impl MbTilesWriter {
         conn.execute_batch("COMMIT;")
             .map_err(|e| archive_error(&path, e))?;
         conn.close().map_err(|(_, e)| archive_error(&path, e))?;
-        commit(&tmp, &path)?;
+        tmp.rename_to(&path)?;
         Ok(count)
     }
 }
@@ -245,7 +217,7 @@ impl MbTilesWriter {
 /// is clustered; identical tiles are stored once.
 pub struct PmTilesWriter {
     inner: pmtiles::PmTilesStreamWriter<File>,
-    tmp: PathBuf,
+    tmp: TempFile,
     path: PathBuf,
     count: usize,
 }
@@ -268,8 +240,8 @@ impl PmTilesWriter {
     /// [`Error::Io`] if the file cannot be created; [`Error::TileArchive`] if
     /// the writer fails.
     pub fn create(path: &Path, info: &TileSetInfo) -> Result<Self> {
-        let tmp = prepare(path)?;
-        let file = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+        let tmp = TempFile::next_to(path)?;
+        let file = File::create(&tmp.path).map_err(|e| Error::io("create", &tmp.path, e))?;
         let (w, s, e, n) = info.bounds;
         let metadata = serde_json::json!({
             "name": info.name,
@@ -319,7 +291,7 @@ impl PmTilesWriter {
         self.inner
             .finalize()
             .map_err(|e| archive_error(&self.path, e))?;
-        commit(&self.tmp, &self.path)?;
+        self.tmp.rename_to(&self.path)?;
         Ok(self.count)
     }
 }

@@ -187,9 +187,19 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+    let mut args = Args::parse();
+    // Write into a staging folder next to --out and swap it in only when every
+    // output is written: a failed or interrupted run leaves the old outputs whole.
+    let staged = byrum::OutputDir::stage(&args.out).and_then(|stage| {
+        stage.path().clone_into(&mut args.out);
+        run(&args)?;
+        stage.commit()
+    });
+    match staged {
+        Ok(out) => {
+            println!("outputs in {}", out.display());
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -666,7 +676,7 @@ fn run(args: &Args) -> byrum::Result<()> {
     for s in &surfaces {
         let label = s.label.clone().unwrap_or_default();
         isolines.push((
-            format!("kde_isolines/{label}.geojson"),
+            format!("kde_isolines/{}.geojson", byrum::safe_file_name(&label)),
             isoline_layer(s, &levels, &ds.projection)?,
         ));
     }

@@ -353,7 +353,10 @@ pub(crate) fn write_maps(
             ),
             Some(&state_in(Some(b))),
         )?;
-        save(&img, &format!("overview_{label}.png"))?;
+        save(
+            &img,
+            &format!("overview_{}.png", byrum::safe_file_name(&label)),
+        )?;
     }
     let rows: Vec<String> = (0..binning.hours.len())
         .map(|i| format!("{} h", binning.hours.name(i).replace('-', "–")))
