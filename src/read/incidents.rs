@@ -3,17 +3,17 @@
 //! Every data row is either accepted into [`Incidents`] or rejected with its
 //! line and reason in the [`IngestReport`]; nothing is dropped silently.
 //!
-//! CSV is split into records by a small streaming parser that splits exactly
-//! as the `csv` crate does (quotes, doubled quotes, newlines inside quoted
-//! fields, `\n`/`\r\n`/`\r` line ends, blank lines skipped; a unit test
-//! compares the two on random input) rather than by polars' CSV reader,
-//! because a planner's export must survive a malformed row: every record
-//! keeps its exact line, and one ragged row is rejected while reading goes
-//! on, where polars fails the whole file. Unlike the `csv` crate, which
-//! holds a whole record in memory however long, the parser skips a record
-//! over [`IncidentReader::max_record_bytes`] without storing it. Parquet and
-//! in-memory `DataFrame`s go through polars and then through the same row
-//! validation.
+//! CSV is split into records by `csv-core`, the streaming parser of the `csv`
+//! crate (quotes, doubled quotes, newlines inside quoted fields,
+//! `\n`/`\r\n`/`\r` line ends, blank lines skipped; a unit test compares the
+//! two on random input) rather than by polars' CSV reader, because a
+//! planner's export must survive a malformed row: every record keeps its
+//! exact line, and one ragged row is rejected while reading goes on, where
+//! polars fails the whole file. Unlike the `csv` crate, which holds a whole
+//! record in memory however long, `csv-core` writes into buffers given to
+//! it, so a record over [`IncidentReader::max_record_bytes`] is skipped
+//! without storing it. Parquet and in-memory `DataFrame`s go through polars
+//! and then through the same row validation.
 //!
 //! Whole-file problems are [`Error::Input`]s naming the file: empty, a header
 //! line over the record limit, a single-column header (naming the delimiter
@@ -1364,33 +1364,35 @@ impl Chunk {
     }
 }
 
-/// The state of the CSV parser between bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum CsvState {
-    StartRecord,
-    StartField,
-    InField,
-    InQuoted,
-    /// A quote inside a quoted field: the end of the field, or the first of `""`.
-    QuoteInQuoted,
-}
-
-/// A streaming CSV record splitter with a limit on the bytes of one record.
+/// CSV records read by `csv-core` (the parser of the `csv` crate), with a
+/// limit on the bytes of one record.
 ///
-/// It parses exactly as the `csv` crate does with `flexible(true)`, quote `"`
-/// (doubled inside quoted fields), no escape and no comments, and any of
-/// `\r`, `\n`, `\r\n` ending a record (blank lines are skipped). Unlike the
-/// `csv` crate, which grows its record buffer to hold any record, it stops
-/// storing a record once it passes `max_record_bytes` and skips the rest of
+/// `csv-core` is configured as the `csv` crate was here: the delimiter, quote
+/// `"` doubled inside quoted fields, no escape, no comments, and any of `\r`,
+/// `\n`, `\r\n` ending a record (blank lines are skipped); it never checks
+/// field counts (the `csv` crate's `flexible`). It writes into buffers given to
 /// it, so memory stays bounded whatever the input (a 1-GB line without a
-/// newline, or a quote that is never closed). It also counts lines itself
-/// (`\n`, `\r\n` and a lone `\r` each end a line), so the line of every
-/// record is right in files with CRLF line ends and quoted newlines.
+/// newline, or a quote that is never closed): a record's input is fed to it
+/// only up to the limit, so its fields never need more than `max_record_bytes`
+/// bytes; once a record passes the limit, the rest of it is parsed into a
+/// small scratch buffer and dropped.
+///
+/// Lines are counted here from the bytes `csv-core` consumes, because its own
+/// counter counts only `\n`, where `\n`, `\r\n` and a lone `\r` each end a
+/// line here; and blank lines before a record are skipped here (as `csv-core`
+/// would skip them) so that the record's first line is known.
 struct Records<R> {
     inner: R,
-    delimiter: u8,
+    csv: csv_core::Reader,
     max_record_bytes: usize,
     lines: Lines,
+    /// The fields of the record being read (grown up to the limit).
+    out: Vec<u8>,
+    /// The ends of its fields in `out`.
+    ends: Vec<usize>,
+    /// Where the rest of a record over the limit goes.
+    scratch: Box<[u8]>,
+    scratch_ends: Box<[usize]>,
 }
 
 /// Counts lines: `\n`, `\r\n` and a lone `\r` each end one.
@@ -1404,20 +1406,22 @@ struct Lines {
 }
 
 impl Lines {
-    fn count(&mut self, c: u8) {
-        self.after_newline = c == b'\n' || c == b'\r';
-        match c {
-            b'\n' => {
-                if !self.prev_cr {
-                    self.line += 1;
+    fn count(&mut self, bytes: &[u8]) {
+        for &c in bytes {
+            match c {
+                b'\n' => {
+                    self.line += u64::from(!self.prev_cr);
+                    self.prev_cr = false;
                 }
-                self.prev_cr = false;
+                b'\r' => {
+                    self.line += 1;
+                    self.prev_cr = true;
+                }
+                _ => self.prev_cr = false,
             }
-            b'\r' => {
-                self.line += 1;
-                self.prev_cr = true;
-            }
-            _ => self.prev_cr = false,
+        }
+        if let Some(&c) = bytes.last() {
+            self.after_newline = c == b'\n' || c == b'\r';
         }
     }
 }
@@ -1432,185 +1436,129 @@ enum Next {
     End,
 }
 
+/// `fill_buf`, retried when interrupted.
+fn fill<R: std::io::BufRead>(r: &mut R) -> std::io::Result<&[u8]> {
+    loop {
+        match r.fill_buf() {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // Reborrowed to end the loop's borrow (a known borrow-checker limit).
+            Ok(_) => return r.fill_buf(),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 impl<R: std::io::BufRead> Records<R> {
     fn new(inner: R, delimiter: u8, max_record_bytes: usize) -> Self {
+        let csv = csv_core::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .quote(b'"')
+            .quoting(true)
+            .double_quote(true)
+            .escape(None)
+            .comment(None)
+            .terminator(csv_core::Terminator::CRLF)
+            .build();
         Self {
             inner,
-            delimiter,
+            csv,
             max_record_bytes,
             lines: Lines {
                 line: 1,
                 prev_cr: false,
                 after_newline: false,
             },
+            out: vec![0; max_record_bytes.clamp(1, 1 << 12)],
+            ends: vec![0; 64],
+            scratch: vec![0; 1 << 16].into_boxed_slice(),
+            scratch_ends: vec![0; 1 << 10].into_boxed_slice(),
         }
     }
 
     /// Reads the next record into `chunk`.
     fn next(&mut self, chunk: &mut Chunk) -> std::io::Result<Next> {
-        const QUOTE: u8 = b'"';
-        let d = self.delimiter;
-        let is_term = |c: u8| c == b'\n' || c == b'\r';
-        let mut state = CsvState::StartRecord;
-        let (start, first) = (chunk.data.len(), chunk.ends.len());
-        let mut start_line = self.lines.line;
-        let mut bytes: u64 = 0;
-        let mut too_long = false;
-        let max = self.max_record_bytes as u64;
+        let is_term = |c: &u8| *c == b'\n' || *c == b'\r';
         loop {
-            let buf = match self.inner.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if buf.is_empty() {
-                if state == CsvState::StartRecord {
-                    return Ok(Next::End);
-                }
-                chunk.ends.push(chunk.data.len());
-                let last_line = self.lines.line - u64::from(self.lines.after_newline);
-                return Ok(self.finish(
-                    chunk,
-                    (start_line, last_line),
-                    start,
-                    first,
-                    bytes,
-                    too_long,
-                ));
-            }
-            let n = buf.len();
-            let mut i = 0;
-            let mut ended = false;
-            while i < n {
-                let c = buf[i];
-                if state == CsvState::StartRecord {
-                    if is_term(c) {
-                        self.lines.count(c);
-                        i += 1;
-                        continue;
-                    }
-                    state = CsvState::StartField;
-                    start_line = self.lines.line;
-                }
-                // A run of ordinary bytes inside a field is copied at once.
-                if matches!(state, CsvState::InField | CsvState::InQuoted) {
-                    let special = if state == CsvState::InField { d } else { QUOTE };
-                    let run = buf[i..]
-                        .iter()
-                        .position(|&b| b == special || is_term(b))
-                        .unwrap_or(n - i);
-                    if run > 0 {
-                        bytes += run as u64;
-                        if !too_long && bytes > max {
-                            too_long = true;
-                            chunk.data.truncate(start);
-                            chunk.ends.truncate(first);
-                        }
-                        if !too_long {
-                            chunk.data.extend_from_slice(&buf[i..i + run]);
-                        }
-                        self.lines.prev_cr = false;
-                        self.lines.after_newline = false;
-                        i += run;
-                        continue;
-                    }
-                }
-                self.lines.count(c);
-                bytes += 1;
-                i += 1;
-                if !too_long && bytes > max {
-                    too_long = true;
-                    chunk.data.truncate(start);
-                    chunk.ends.truncate(first);
-                }
-                let (mut copy, mut end_field, mut end_record) = (false, false, false);
-                match state {
-                    CsvState::StartRecord => {}
-                    CsvState::StartField | CsvState::InField | CsvState::QuoteInQuoted
-                        if c == d =>
-                    {
-                        end_field = true;
-                        state = CsvState::StartField;
-                    }
-                    CsvState::StartField | CsvState::InField | CsvState::QuoteInQuoted
-                        if is_term(c) =>
-                    {
-                        end_record = true;
-                    }
-                    CsvState::StartField if c == QUOTE => state = CsvState::InQuoted,
-                    CsvState::InQuoted if c == QUOTE => state = CsvState::QuoteInQuoted,
-                    CsvState::QuoteInQuoted if c == QUOTE => {
-                        copy = true;
-                        state = CsvState::InQuoted;
-                    }
-                    CsvState::InQuoted => copy = true,
-                    CsvState::StartField | CsvState::InField | CsvState::QuoteInQuoted => {
-                        copy = true;
-                        state = CsvState::InField;
-                    }
-                }
-                if !too_long {
-                    if copy {
-                        chunk.data.push(c);
-                    }
-                    if end_field || end_record {
-                        chunk.ends.push(chunk.data.len());
-                    }
-                }
-                if end_record {
-                    ended = true;
-                    break;
-                }
-            }
-            self.inner.consume(i);
-            if ended {
-                let last_line = self.lines.line - 1;
-                return Ok(self.finish(
-                    chunk,
-                    (start_line, last_line),
-                    start,
-                    first,
-                    bytes,
-                    too_long,
-                ));
+            let buf = fill(&mut self.inner)?;
+            let blank = buf.iter().take_while(|c| is_term(c)).count();
+            let more = blank > 0 && blank == buf.len();
+            self.lines.count(&buf[..blank]);
+            self.inner.consume(blank);
+            if !more {
+                break;
             }
         }
-    }
-
-    /// Records the record just read in `chunk`.
-    fn finish(
-        &mut self,
-        chunk: &mut Chunk,
-        (line, last_line): (u64, u64),
-        start: usize,
-        first: usize,
-        bytes: u64,
-        too_long: bool,
-    ) -> Next {
+        let line = self.lines.line;
+        let max = self.max_record_bytes;
+        let (mut bytes, mut nout, mut nend) = (0_usize, 0, 0);
+        let mut too_long = false;
+        loop {
+            let buf = fill(&mut self.inner)?;
+            let (result, nin) = if too_long {
+                let (result, nin, _, _) =
+                    self.csv
+                        .read_record(buf, &mut self.scratch, &mut self.scratch_ends);
+                (result, nin)
+            } else {
+                // At most one byte past the limit, and never empty unless the input is.
+                let room = max.saturating_add(1) - bytes;
+                let (result, nin, o, e) = self.csv.read_record(
+                    &buf[..buf.len().min(room)],
+                    &mut self.out[nout..],
+                    &mut self.ends[nend..],
+                );
+                nout += o;
+                nend += e;
+                (result, nin)
+            };
+            self.lines.count(&buf[..nin]);
+            self.inner.consume(nin);
+            bytes += nin;
+            too_long |= bytes > max;
+            match result {
+                csv_core::ReadRecordResult::Record => break,
+                csv_core::ReadRecordResult::End => return Ok(Next::End),
+                csv_core::ReadRecordResult::OutputFull if !too_long => {
+                    // The input fed is capped, so the fields fit in `max + 1` bytes.
+                    let len = (self.out.len() * 2).min(max.saturating_add(1));
+                    self.out.resize(len, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull if !too_long => {
+                    self.ends.resize(self.ends.len() * 2, 0);
+                }
+                // More input to feed; past the limit, the scratch buffers are reused.
+                csv_core::ReadRecordResult::InputEmpty
+                | csv_core::ReadRecordResult::OutputFull
+                | csv_core::ReadRecordResult::OutputEndsFull => {}
+            }
+        }
+        let last_line = self.lines.line - u64::from(self.lines.after_newline);
         if !too_long {
+            let start = chunk.data.len();
+            let first = chunk.ends.len();
+            chunk.data.extend_from_slice(&self.out[..nout]);
+            chunk
+                .ends
+                .extend(self.ends[..nend].iter().map(|&e| start + e));
             chunk.entries.push(Entry::Record {
                 line,
                 start,
                 first,
                 last: chunk.ends.len(),
             });
-            return Next::Record;
+            return Ok(Next::Record);
         }
-        chunk.data.truncate(start);
-        chunk.ends.truncate(first);
         let detail = if last_line > line {
             format!(
-                "the record from line {line} to line {last_line} is {bytes} bytes long, over the limit of {} bytes; it was skipped (a quote \" that is never closed makes many lines one record; otherwise raise max_record_bytes)",
-                self.max_record_bytes
+                "the record from line {line} to line {last_line} is {bytes} bytes long, over the limit of {max} bytes; it was skipped (a quote \" that is never closed makes many lines one record; otherwise raise max_record_bytes)",
             )
         } else {
             format!(
-                "the line is {bytes} bytes long, over the limit of {} bytes for one record; it was skipped (raise max_record_bytes if such long rows are real data)",
-                self.max_record_bytes
+                "the line is {bytes} bytes long, over the limit of {max} bytes for one record; it was skipped (raise max_record_bytes if such long rows are real data)",
             )
         };
         chunk.entries.push(Entry::TooLong { line, detail });
-        Next::TooLong
+        Ok(Next::TooLong)
     }
 }
 
@@ -1800,5 +1748,25 @@ mod tests {
         let text = format!("a,b\n\"1,{long}\n2,3\n");
         let r = split(text.as_bytes(), b',', 50);
         assert_eq!((r.len(), r[1].0, r[1].1.is_none()), (2, 2, true));
+    }
+
+    #[test]
+    fn the_limit_counts_input_bytes_and_bounds_the_record_buffer() {
+        // "a,\"b\"\n" is 6 bytes with its line end: within a limit of 6, over 5.
+        for capacity in [1, 3, 1 << 16] {
+            let text = b"h\na,\"b\"\nc,d";
+            let r = split_buffered(text, b',', 6, capacity);
+            assert_eq!(r[1], (2, Some(vec![b"a".to_vec(), b"b".to_vec()])));
+            let r = split_buffered(text, b',', 5, capacity);
+            assert_eq!((r[1].0, r[1].1.is_none()), (2, true));
+            assert_eq!(r[2], (3, Some(vec![b"c".to_vec(), b"d".to_vec()])));
+        }
+        let long = format!("h\n{}\n1,2\n", "x,".repeat(1 << 20));
+        let reader = std::io::BufReader::with_capacity(1 << 10, long.as_bytes());
+        let mut records = Records::new(reader, b',', 1000);
+        let mut chunk = Chunk::default();
+        while !matches!(records.next(&mut chunk).unwrap(), Next::End) {}
+        assert_eq!(chunk.entries.len(), 3);
+        assert!(records.out.len() <= 1001 && records.ends.len() <= 2048);
     }
 }
