@@ -166,23 +166,8 @@ pub(crate) fn write_maps(
         &byrum::legend_image(&scale, "Incident density", unit, 520)?,
         "legend.png",
     )?;
-    let legend_json = serde_json::json!({
-        "unit": "incidents per km² per hour of exposure",
-        "ramp": scale.ramp().as_str(),
-        "domain": [scale.domain().0, scale.domain().1],
-        "scaling": scaling_name,
-        "breaks": match scale.scaling() { Scaling::Quantile(b) => serde_json::json!(b), _ => serde_json::Value::Null },
-        "transparent_below": scale.domain().0,
-        "tile_size": args.tile_size,
-        "zooms": args.tile_zooms,
-        "surfaces": names,
-        "image": "images/legend.png",
-    });
-    write_atomic(
-        &tiles_dir.join("legend.json"),
-        serde_json::to_string_pretty(&legend_json)?.as_bytes(),
-    )?;
-
+    let mut tile_sets = serde_json::Value::Null;
+    let mut zoom_range = serde_json::Value::Null;
     if !args.no_tiles {
         let zooms = parse_zooms(&args.tile_zooms)?;
         // Privacy: no zoom whose pixels are finer than 1/8 of the bandwidth.
@@ -276,7 +261,43 @@ pub(crate) fn write_maps(
             formats.join(", "),
             started.elapsed().as_secs_f64()
         );
+        zoom_range = serde_json::json!([zooms.start(), deepest]);
+        // Paths relative to tiles/ (where legend.json lies).
+        let rel = |p: &Option<std::path::PathBuf>| {
+            p.as_ref()
+                .and_then(|p| p.file_name())
+                .map(|f| f.to_string_lossy().into_owned())
+        };
+        tile_sets = written
+            .iter()
+            .map(|w| {
+                serde_json::json!({
+                    "bin": w.name,
+                    "xyz": rel(&w.xyz),
+                    "mbtiles": rel(&w.mbtiles),
+                    "pmtiles": rel(&w.pmtiles),
+                })
+            })
+            .collect();
     }
+    let legend_json = serde_json::json!({
+        "unit": "incidents per km² per hour of exposure",
+        "ramp": scale.ramp().as_str(),
+        "domain": [scale.domain().0, scale.domain().1],
+        "scaling": scaling_name,
+        "breaks": match scale.scaling() { Scaling::Quantile(b) => serde_json::json!(b), _ => serde_json::Value::Null },
+        "transparent_below": scale.domain().0,
+        "tile_size": args.tile_size,
+        "zooms": zoom_range,
+        "tile_sets": tile_sets,
+        "min_count": args.min_count,
+        "min_bandwidth_m": args.min_bandwidth,
+        "image": "images/legend.png",
+    });
+    write_atomic(
+        &tiles_dir.join("legend.json"),
+        serde_json::to_string_pretty(&legend_json)?.as_bytes(),
+    )?;
 
     // Overview images.
     let pb = spinner("overview images");
