@@ -198,3 +198,7 @@ pub use privacy::{
     DEFAULT_MIN_COUNT, SparseMask, complementary_suppression, is_suppressed, mask_sparse,
     mask_sparse_bins, reach_counts, shown,
 };
+
+// issue 6, differencing (complementary suppression across linked counts):
+pub use privacy::{LinkedCounts, shown_if, withheld_table};
+pub use service_gap::GapWithheld;
