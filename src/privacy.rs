@@ -195,7 +195,8 @@ impl LinkedCounts {
     /// one is withheld; every positive part of a withheld total is withheld;
     /// in a group whose total is shown, if any positive part is withheld,
     /// more parts are withheld (smallest positive first, ties: the earlier;
-    /// a part that is the only positive part of another group last)
+    /// a part tied to a withheld count first, a part that is the only
+    /// positive part of another group last)
     /// until at least two positive parts are withheld and they hold at
     /// least `min_count` together (where only one positive part exists, the
     /// total is withheld instead). Zero stays shown unless tied or forced.
@@ -210,6 +211,12 @@ impl LinkedCounts {
             let mut pos = parts.iter().filter(|&&i| c[i] > 0);
             if let (Some(&i), None) = (pos.next(), pos.next()) {
                 sole[i] = true;
+            }
+        }
+        let mut tied_to: Vec<Vec<usize>> = vec![Vec::new(); c.len()];
+        for (t, ids) in self.ties.iter().enumerate() {
+            for &i in ids {
+                tied_to[i].push(t);
             }
         }
         let mut w: Vec<bool> = (0..c.len())
@@ -250,7 +257,13 @@ impl LinkedCounts {
                     .copied()
                     .filter(|&i| c[i] > 0 && !w[i])
                     .collect();
-                order.sort_by_key(|&i| (sole[i], c[i], i));
+                // A part tied to a withheld count goes first: it costs nothing.
+                let free = |i: usize| {
+                    tied_to[i]
+                        .iter()
+                        .any(|&t| self.ties[t].iter().any(|&j| w[j]))
+                };
+                order.sort_by_key(|&i| (sole[i], !free(i), c[i], i));
                 for i in order {
                     let (n, sum) = stats(&w);
                     if n >= 2 && sum >= min_count {
@@ -564,6 +577,56 @@ mod tests {
         assert_eq!(s[1].max(), 0.0);
         assert_eq!(m[1].label.as_deref(), Some("b"));
         assert!(mask_sparse_bins(&mut s, &x, &y, &[0, 0, 0, 0, 0, 2], 5).is_err());
+    }
+
+    #[test]
+    fn linked_counts_rules() {
+        // Without ties or implied parts it is complementary_suppression.
+        for parts in [
+            vec![40u64, 3, 20],
+            vec![1, 1, 7, 9],
+            vec![9, 3, 9, 0],
+            vec![5, 0, 12],
+        ] {
+            let mut t = LinkedCounts::new();
+            let total = t.add(parts.iter().sum());
+            let ids: Vec<usize> = parts.iter().map(|&n| t.add(n)).collect();
+            t.parts_of(total, &ids);
+            let w = t.withheld(5);
+            assert!(!w[total]);
+            assert_eq!(
+                w[1..].to_vec(),
+                complementary_suppression(&parts, 5),
+                "{parts:?}"
+            );
+        }
+        // Incidents 50 shown, unmet 48: met 2 is implied, so unmet goes too.
+        let mut t = LinkedCounts::new();
+        let (all, unmet) = (t.add(50), t.add(48));
+        let met = t.add_implied(2);
+        t.parts_of(all, &[unmet, met]);
+        assert_eq!(t.withheld(5), vec![false, true, true]);
+        // A withheld total (hour 30, withheld with a 2 beside it) withholds
+        // all its positive parts (weekdays 10, 20, 0).
+        let mut t = LinkedCounts::new();
+        let place = t.add(132);
+        let hours: Vec<usize> = [2, 30, 100].iter().map(|&n| t.add(n)).collect();
+        let days: Vec<usize> = [10, 20, 0].iter().map(|&n| t.add(n)).collect();
+        t.parts_of(place, &hours);
+        t.parts_of(hours[1], &days);
+        assert_eq!(
+            t.withheld(5),
+            vec![false, true, true, false, true, true, false]
+        );
+        // The only positive part withheld (tied to a small one): the total goes too.
+        let mut t = LinkedCounts::new();
+        let (ta, a0, a1) = (t.add(40), t.add(40), t.add(0));
+        let b0 = t.add(3);
+        t.parts_of(ta, &[a0, a1]);
+        t.tie(&[a0, b0]);
+        assert_eq!(t.withheld(5), vec![true, true, false, true]);
+        assert_eq!(t.len(), 4);
+        assert!(LinkedCounts::new().is_empty());
     }
 
     #[test]
