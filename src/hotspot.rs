@@ -782,7 +782,9 @@ impl H3Change {
             if let Some(r) = r {
                 let (a, b) = (t.add(r.count_a), t.add(r.count_b));
                 t.tie(&[a, b]);
-                (pa.push(a), pb.push(b), records.push(Some(a)));
+                pa.push(a);
+                pb.push(b);
+                records.push(Some(a));
                 rest_a = rest_a.saturating_sub(r.count_a);
                 rest_b = rest_b.saturating_sub(r.count_b);
             } else {

@@ -193,7 +193,8 @@ impl LinkedCounts {
     /// Primary: counts from 1 to `min_count − 1`, implied and forced
     /// counts. Then, until nothing changes: every count tied to a withheld
     /// one is withheld; every positive part of a withheld total is withheld;
-    /// in a group whose total is shown, if any positive part is withheld,
+    /// in a group whose total is shown, if any positive part is withheld
+    /// (an implied part only if it is below `min_count`),
     /// more parts are withheld (smallest positive first, ties: the earlier;
     /// a part tied to a withheld count first, a part that is the only
     /// positive part of another group last)
@@ -248,8 +249,14 @@ impl LinkedCounts {
                         .filter(|&&i| w[i] && c[i] > 0)
                         .fold((0usize, 0u64), |(n, s), &i| (n + 1, s + c[i]))
                 };
+                // An implied part of k or more gives nothing away by itself
+                // (it is in no other group); any other withheld part must
+                // not be recoverable.
+                let trigger = parts
+                    .iter()
+                    .any(|&i| w[i] && c[i] > 0 && !(self.implied[i] && c[i] >= min_count));
                 let (n, sum) = stats(&w);
-                if n == 0 || (n >= 2 && sum >= min_count) {
+                if !trigger || (n >= 2 && sum >= min_count) {
                     continue;
                 }
                 let mut order: Vec<usize> = parts
