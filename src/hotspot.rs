@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::gistar::{GiStar, GiStarResult};
 use crate::grid::{H3Counts, MetricGrid, h3_cells_covering};
 use crate::layer::{Layer, cell_polygon};
+use crate::privacy::LinkedCounts;
 use crate::projection::Projection;
 use crate::weights::{Decay, SpatialWeights};
 
@@ -155,8 +156,10 @@ impl H3HotSpots {
     /// bin with the bin label as suffix (`count_<bin>`, `z_<bin>`, …).
     ///
     /// Counts from 1 to `min_count − 1` are written as `null` with
-    /// `suppressed: true`; the statistics are kept, since a z-score does not
-    /// reveal a cell's count.
+    /// `suppressed: true`, and so are further counts where subtraction
+    /// (cell total − shown bins, bin total − shown cells) would give a
+    /// withheld one back (see the `privacy` module doc, rule 2); the
+    /// statistics are kept, since a z-score does not reveal a cell's count.
     #[must_use]
     pub fn layer(&self, min_count: u64) -> Layer {
         let mut layer = Layer::new("gistar_h3");
@@ -195,10 +198,11 @@ impl H3HotSpots {
             per_bin: &self.per_bin,
             min_count,
         };
+        let withheld = stats.withheld();
         for (i, cell) in self.cells.iter().enumerate() {
             let mut p = serde_json::Map::new();
             p.insert("h3".into(), cell.to_string().into());
-            stats.put(&mut p, i);
+            stats.put(&mut p, i, &withheld);
             layer.push(cell_polygon(*cell), p);
         }
         layer
@@ -358,10 +362,11 @@ impl SquareHotSpots {
             per_bin: &self.per_bin,
             min_count,
         };
+        let withheld = stats.withheld();
         for (i, &cell) in self.cells.iter().enumerate() {
             let mut p = serde_json::Map::new();
             p.insert("cell".into(), cell.into());
-            stats.put(&mut p, i);
+            stats.put(&mut p, i, &withheld);
             let square = projection.inverse_geometry(&self.grid.cell_polygon(cell))?;
             layer.push(square.into(), p);
         }
@@ -412,24 +417,36 @@ struct CellStats<'a> {
 impl CellStats<'_> {
     /// Writes `suppressed` and the statistics of cell `i`, in total and per
     /// bin; counts from 1 to `min_count − 1` become `null`.
-    fn put(&self, p: &mut serde_json::Map<String, Value>, i: usize) {
-        let hidden = |n: u64| n > 0 && n < self.min_count;
+    ///
+    /// `withheld` is [`withheld_table`](crate::withheld_table) of all cells
+    /// (complementary suppression, see the `privacy` module doc).
+    fn put(
+        &self,
+        p: &mut serde_json::Map<String, Value>,
+        i: usize,
+        withheld: &(Vec<bool>, Vec<bool>),
+    ) {
         let nb = self.bin_labels.len();
         let n = self.counts[i];
-        let suppressed = hidden(n) || (0..nb).any(|b| hidden(self.bin_counts[i * nb + b]));
-        p.insert("suppressed".into(), suppressed.into());
-        put_stats(p, "", n, hidden(n), self.overall, i);
+        let (row, bins) = (withheld.0[i], &withheld.1[i * nb..(i + 1) * nb]);
+        p.insert("suppressed".into(), (row || bins.contains(&true)).into());
+        put_stats(p, "", n, row, self.overall, i);
         for (b, label) in self.bin_labels.iter().enumerate() {
             let c = self.bin_counts[i * nb + b];
             put_stats(
                 p,
                 &format!("_{label}"),
                 c,
-                hidden(c) || hidden(n),
+                bins[b] || row,
                 &self.per_bin[b],
                 i,
             );
         }
+    }
+
+    /// Which counts are withheld: (cells, cells × bins).
+    fn withheld(&self) -> (Vec<bool>, Vec<bool>) {
+        crate::privacy::withheld_table(self.counts, self.bin_counts, self.min_count)
     }
 }
 
@@ -702,7 +719,9 @@ impl H3Change {
     /// the bin label as suffix. Where either count is from 1 to
     /// `min_count − 1` the counts, difference, ratio, interval and p are
     /// written as `null` (together they would reveal the counts); the
-    /// `significant` flag is kept.
+    /// `significant` flag is kept. Further records are withheld where
+    /// subtraction (total − shown bins) would give a withheld count back
+    /// ([`H3Change::withheld`]); `suppressed` marks a cell with any.
     #[must_use]
     pub fn layer(&self, min_count: u64) -> Layer {
         let mut layer = Layer::new("change_h3");
@@ -726,13 +745,15 @@ impl H3Change {
         for (i, cell) in self.cells.iter().enumerate() {
             let mut p = serde_json::Map::new();
             p.insert("h3".into(), cell.to_string().into());
-            put_change(&mut p, "", Some(&self.total[i]), min_count);
+            let w = self.withheld(i, min_count);
+            p.insert("suppressed".into(), w.contains(&true).into());
+            put_change(&mut p, "", Some(&self.total[i]), w[0]);
             for (b, label) in self.bin_labels.iter().enumerate() {
                 put_change(
                     &mut p,
                     &format!("_{label}"),
                     self.per_bin[i * nb + b].as_ref(),
-                    min_count,
+                    w[1 + b],
                 );
             }
             layer.push(cell_polygon(*cell), p);
@@ -741,12 +762,53 @@ impl H3Change {
     }
 }
 
-/// Writes one change record with a suffix.
+impl H3Change {
+    /// Which records of cell `i` are withheld: the total, then each bin.
+    ///
+    /// A record shows both counts, so they are withheld together; the bins'
+    /// `count_a` add up to the total's `count_a` (the same for B), and a bin
+    /// without a record (no exposure in one group) is an implied part. See
+    /// the `privacy` module doc, rule 2.
+    #[must_use]
+    pub fn withheld(&self, i: usize, min_count: u64) -> Vec<bool> {
+        let nb = self.bin_labels.len();
+        let tot = &self.total[i];
+        let mut t = LinkedCounts::new();
+        let (ta, tb) = (t.add(tot.count_a), t.add(tot.count_b));
+        t.tie(&[ta, tb]);
+        let (mut pa, mut pb, mut records) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut rest_a, mut rest_b) = (tot.count_a, tot.count_b);
+        for r in &self.per_bin[i * nb..(i + 1) * nb] {
+            if let Some(r) = r {
+                let (a, b) = (t.add(r.count_a), t.add(r.count_b));
+                t.tie(&[a, b]);
+                pa.push(a);
+                pb.push(b);
+                records.push(Some(a));
+                rest_a = rest_a.saturating_sub(r.count_a);
+                rest_b = rest_b.saturating_sub(r.count_b);
+            } else {
+                records.push(None);
+            }
+        }
+        pa.push(t.add_implied(rest_a));
+        pb.push(t.add_implied(rest_b));
+        t.parts_of(ta, &pa);
+        t.parts_of(tb, &pb);
+        let w = t.withheld(min_count);
+        std::iter::once(w[ta])
+            .chain(records.iter().map(|r| r.is_none_or(|a| w[a])))
+            .collect()
+    }
+}
+
+/// Writes one change record with a suffix; `withheld`: its counts, difference,
+/// ratio, interval and p are `null`.
 fn put_change(
     p: &mut serde_json::Map<String, Value>,
     suffix: &str,
     r: Option<&RateRatio>,
-    min_count: u64,
+    withheld: bool,
 ) {
     let num = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
     let keys = [
@@ -766,8 +828,7 @@ fn put_change(
         p.insert(format!("direction{suffix}"), Value::Null);
         return;
     };
-    let hidden = |n: u64| n > 0 && n < min_count;
-    if hidden(r.count_a) || hidden(r.count_b) {
+    if withheld {
         for k in keys {
             p.insert(format!("{k}{suffix}"), Value::Null);
         }

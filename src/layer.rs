@@ -130,7 +130,11 @@ fn rfc7946(g: Geometry) -> Geometry {
 /// `rate_per_hour`, and per bin `count_<bin>` and `rate_<bin>` (incidents per
 /// hour of that bin's exposure). Counts from 1 to `min_count − 1` are
 /// suppressed (written as `null`, with `suppressed: true`) to protect
-/// individuals; `min_count` 0 or 1 suppresses nothing.
+/// individuals; `min_count` 0 or 1 suppresses nothing. A cell's bins add up
+/// to its count and each bin's cells to the bin's total, so further counts
+/// are withheld where subtraction would give a withheld one back
+/// ([`withheld_table`](crate::withheld_table); the rule is in the
+/// `privacy` module doc).
 #[must_use]
 pub fn h3_layer(counts: &H3Counts, min_count: u64) -> Layer {
     let mut layer = Layer::new("hotspots_h3");
@@ -140,16 +144,19 @@ pub fn h3_layer(counts: &H3Counts, min_count: u64) -> Layer {
         .param("exposure_hours", counts.exposure_hours.clone())
         .param("min_count", min_count)
         .param("rate_unit", "incidents per hour of exposure");
-    let hidden = |n: u64| n > 0 && n < min_count;
+    // Complementary suppression over cells × bins (crate::privacy, rule 2).
+    let (row_hidden, bin_hidden) =
+        crate::privacy::withheld_table(&counts.counts, &counts.bin_counts, min_count);
+    let nb = counts.bins();
     let total_hours = counts.total_hours();
     for (i, cell) in counts.cells.iter().enumerate() {
         let mut p = JsonObject::new();
         let n = counts.counts[i];
         p.insert("h3".into(), cell.to_string().into());
         p.insert("in_study_area".into(), counts.in_area[i].into());
-        let suppressed = hidden(n) || (0..counts.bins()).any(|b| hidden(counts.count(i, b)));
+        let suppressed = row_hidden[i] || bin_hidden[i * nb..(i + 1) * nb].contains(&true);
         p.insert("suppressed".into(), suppressed.into());
-        if hidden(n) {
+        if row_hidden[i] {
             p.insert("count".into(), Value::Null);
             p.insert("rate_per_hour".into(), Value::Null);
         } else {
@@ -166,7 +173,7 @@ pub fn h3_layer(counts: &H3Counts, min_count: u64) -> Layer {
         }
         for (b, label) in counts.bin_labels.iter().enumerate() {
             let c = counts.count(i, b);
-            if hidden(c) || hidden(n) {
+            if bin_hidden[i * nb + b] || row_hidden[i] {
                 p.insert(format!("count_{label}"), Value::Null);
                 p.insert(format!("rate_{label}"), Value::Null);
             } else {

@@ -201,3 +201,7 @@ pub use privacy::{
 
 // issue 6, atomic and reproducible outputs, untrusted paths (output):
 pub use output::{MAX_NAME_BYTES, OutputDir, safe_file_name};
+
+// issue 6, differencing (complementary suppression across linked counts):
+pub use privacy::{LinkedCounts, shown_if, withheld_parts, withheld_table};
+pub use service_gap::GapWithheld;

@@ -12,7 +12,20 @@
 //!    weekday and weekend counts add up to all), one withheld part could be
 //!    recovered by subtraction. [`complementary_suppression`] withholds
 //!    further parts until at least two are withheld and together they hold
-//!    at least `k` incidents.
+//!    at least `k` incidents. Where counts are linked in more than one way
+//!    (a cell's bins add up to the cell, a weekday × hour slot to the hour,
+//!    the hours to the place; unmet incidents are part of all incidents, so
+//!    met = all − unmet is implied), [`LinkedCounts`] applies the same rule
+//!    to every group at once until nothing changes: in every group whose
+//!    total is shown, the withheld parts are either none or at least two
+//!    holding at least `k` together, so `total − shown parts` is 0 or ≥ `k`;
+//!    every part of a withheld total is withheld (the parts would give the
+//!    total back); values that are never written but implied (met, or the
+//!    incidents outside a route's walked hours) count as withheld parts.
+//!    Every rate or share made from a withheld count is withheld too. The
+//!    writers that show parts with their totals (`hotspots_h3`, `gistar_*`,
+//!    `change_h3`, `route_segments`, `place_time_bins.csv`, the service-gap
+//!    tables, `time_bins.csv`, the place profiles) all follow this rule.
 //! 3. **Density surfaces** (isolines, tiles, overview images): a cell is
 //!    shown only where at least `k` incidents lie within the kernel's reach
 //!    ([`mask_sparse`]), so no coloured area or isoline is made by fewer than
@@ -43,6 +56,25 @@ pub fn is_suppressed(n: u64, min_count: u64) -> bool {
 #[must_use]
 pub fn shown(n: u64, min_count: u64) -> Option<u64> {
     (!is_suppressed(n, min_count)).then_some(n)
+}
+
+/// Which `parts` to withhold when their sum is shown too (or can be worked
+/// out): all positive parts if the total itself is withheld, otherwise
+/// [`complementary_suppression`].
+///
+/// ```
+/// // 40 + 3 + 20: the 3 and the next smallest go.
+/// assert_eq!(byrum::withheld_parts(&[40, 3, 20], 5), vec![false, true, true]);
+/// // A total of 4 is withheld, and so is every part of it.
+/// assert_eq!(byrum::withheld_parts(&[0, 3, 1], 5), vec![false, true, true]);
+/// ```
+#[must_use]
+pub fn withheld_parts(parts: &[u64], min_count: u64) -> Vec<bool> {
+    if is_suppressed(parts.iter().sum(), min_count) {
+        parts.iter().map(|&n| n > 0).collect()
+    } else {
+        complementary_suppression(parts, min_count)
+    }
 }
 
 /// Which `parts` of a shown total to withhold so that none can be recovered
@@ -91,6 +123,244 @@ pub fn complementary_suppression(parts: &[u64], min_count: u64) -> Vec<bool> {
         hidden[i] = true;
     }
     hidden
+}
+
+/// Counts linked by sums, for complementary suppression across several
+/// groups at once (see the module doc, rule 2).
+///
+/// Add every count with [`LinkedCounts::add`] (shown values) or
+/// [`LinkedCounts::add_implied`] (values never written but implied, e.g.
+/// met = all − unmet), declare which add up to which with
+/// [`LinkedCounts::parts_of`], and which are shown or withheld together with
+/// [`LinkedCounts::tie`]; [`LinkedCounts::withheld`] gives the counts to
+/// withhold.
+///
+/// ```
+/// use byrum::LinkedCounts;
+/// // A place with 63 incidents in three bins: 40, 3, 20.
+/// let mut t = LinkedCounts::new();
+/// let total = t.add(63);
+/// let bins: Vec<usize> = [40, 3, 20].iter().map(|&n| t.add(n)).collect();
+/// t.parts_of(total, &bins);
+/// let w = t.withheld(5);
+/// // The 3 and its complement (the 20) are withheld; the total is shown.
+/// assert_eq!((w[total], w[bins[0]], w[bins[1]], w[bins[2]]), (false, false, true, true));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct LinkedCounts {
+    counts: Vec<u64>,
+    implied: Vec<bool>,
+    forced: Vec<bool>,
+    groups: Vec<(usize, Vec<usize>)>,
+    ties: Vec<Vec<usize>>,
+}
+
+impl LinkedCounts {
+    /// An empty table.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a count that is shown unless withheld; returns its id.
+    pub fn add(&mut self, n: u64) -> usize {
+        self.counts.push(n);
+        self.implied.push(false);
+        self.forced.push(false);
+        self.counts.len() - 1
+    }
+
+    /// Adds a count that is never written but can be worked out (e.g. met =
+    /// all − unmet): it counts as withheld. Returns its id.
+    pub fn add_implied(&mut self, n: u64) -> usize {
+        let id = self.add(n);
+        self.implied[id] = true;
+        id
+    }
+
+    /// Withholds count `id` whatever its value (e.g. a record hidden for
+    /// another reason).
+    pub fn force(&mut self, id: usize) {
+        self.forced[id] = true;
+    }
+
+    /// Declares that `parts` add up to `total`.
+    pub fn parts_of(&mut self, total: usize, parts: &[usize]) {
+        self.groups.push((total, parts.to_vec()));
+    }
+
+    /// Declares that `ids` are shown or withheld together (e.g. the two
+    /// counts of one rate ratio).
+    pub fn tie(&mut self, ids: &[usize]) {
+        self.ties.push(ids.to_vec());
+    }
+
+    /// The number of counts.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether there are no counts.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Which counts to withhold (by id; implied counts are `true`).
+    ///
+    /// Primary: counts from 1 to `min_count − 1`, implied and forced
+    /// counts. Then, until nothing changes: every count tied to a withheld
+    /// one is withheld; every positive part of a withheld total is withheld;
+    /// in a group whose total is shown, if any positive part is withheld
+    /// (an implied part only if it is below `min_count`),
+    /// more parts are withheld (smallest positive first, ties: the earlier;
+    /// a part tied to a withheld count first, a part that is the only
+    /// positive part of another group last)
+    /// until at least two positive parts are withheld and they hold at
+    /// least `min_count` together (where only one positive part exists, the
+    /// total is withheld instead). Zero stays shown unless tied or forced.
+    /// Deterministic; each pass only adds, so it ends.
+    #[must_use]
+    pub fn withheld(&self, min_count: u64) -> Vec<bool> {
+        let c = &self.counts;
+        // Parts that are the only positive part of some group: withholding
+        // one would withhold that group's total too, so they come last.
+        let mut sole = vec![false; c.len()];
+        for (_, parts) in &self.groups {
+            let mut pos = parts.iter().filter(|&&i| c[i] > 0);
+            if let (Some(&i), None) = (pos.next(), pos.next()) {
+                sole[i] = true;
+            }
+        }
+        let mut tied_to: Vec<Vec<usize>> = vec![Vec::new(); c.len()];
+        for (t, ids) in self.ties.iter().enumerate() {
+            for &i in ids {
+                tied_to[i].push(t);
+            }
+        }
+        let mut w: Vec<bool> = (0..c.len())
+            .map(|i| self.implied[i] || self.forced[i] || is_suppressed(c[i], min_count))
+            .collect();
+        loop {
+            let mut changed = false;
+            for tie in &self.ties {
+                if tie.iter().any(|&i| w[i]) {
+                    for &i in tie {
+                        changed |= !w[i];
+                        w[i] = true;
+                    }
+                }
+            }
+            for (total, parts) in &self.groups {
+                if w[*total] {
+                    for &i in parts {
+                        if c[i] > 0 && !w[i] {
+                            w[i] = true;
+                            changed = true;
+                        }
+                    }
+                    continue;
+                }
+                let stats = |w: &[bool]| {
+                    parts
+                        .iter()
+                        .filter(|&&i| w[i] && c[i] > 0)
+                        .fold((0usize, 0u64), |(n, s), &i| (n + 1, s + c[i]))
+                };
+                // An implied part of k or more gives nothing away by itself
+                // (it is in no other group); any other withheld part must
+                // not be recoverable.
+                let trigger = parts
+                    .iter()
+                    .any(|&i| w[i] && c[i] > 0 && !(self.implied[i] && c[i] >= min_count));
+                let (n, sum) = stats(&w);
+                if !trigger || (n >= 2 && sum >= min_count) {
+                    continue;
+                }
+                let mut order: Vec<usize> = parts
+                    .iter()
+                    .copied()
+                    .filter(|&i| c[i] > 0 && !w[i])
+                    .collect();
+                // A part tied to a withheld count goes first: it costs nothing.
+                let free = |i: usize| {
+                    tied_to[i]
+                        .iter()
+                        .any(|&t| self.ties[t].iter().any(|&j| w[j]))
+                };
+                order.sort_by_key(|&i| (sole[i], !free(i), c[i], i));
+                for i in order {
+                    let (n, sum) = stats(&w);
+                    if n >= 2 && sum >= min_count {
+                        break;
+                    }
+                    w[i] = true;
+                    changed = true;
+                }
+                // One positive part only: it equals the total, so the total goes too.
+                if stats(&w).0 < 2 {
+                    w[*total] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return w;
+            }
+        }
+    }
+}
+
+/// Withheld counts of a rows × bins table whose row totals are shown
+/// (an H3 cell's `count` and `count_<bin>`, a place's total and its time
+/// bins): every row's bins are parts of the row total, every bin's rows are
+/// parts of the bin's total over all rows and the rows are parts of the
+/// grand total (both shown elsewhere, e.g. `time_bins.csv`).
+///
+/// `bin_counts` is row-major (`rows × bins`). Returns (rows withheld, cells
+/// withheld), by [`LinkedCounts::withheld`].
+///
+/// ```
+/// use byrum::withheld_table;
+/// // Two rows: [40, 3, 20] (63) and [50, 50, 50] (150).
+/// let (rows, cells) = withheld_table(&[63, 150], &[40, 3, 20, 50, 50, 50], 5);
+/// assert_eq!(rows, vec![false, false]);
+/// // Row 0: the 3 and the 20; bin 1 and 2 columns then need a second part in row 1.
+/// assert_eq!(cells, vec![false, true, true, false, true, true]);
+/// ```
+#[must_use]
+pub fn withheld_table(
+    totals: &[u64],
+    bin_counts: &[u64],
+    min_count: u64,
+) -> (Vec<bool>, Vec<bool>) {
+    let nr = totals.len();
+    let nb = bin_counts.len().checked_div(nr).unwrap_or(0);
+    let mut t = LinkedCounts::new();
+    let rows: Vec<usize> = totals.iter().map(|&n| t.add(n)).collect();
+    let cells: Vec<usize> = bin_counts.iter().map(|&n| t.add(n)).collect();
+    for r in 0..nr {
+        t.parts_of(rows[r], &cells[r * nb..(r + 1) * nb]);
+    }
+    for b in 0..nb {
+        let col: Vec<usize> = (0..nr).map(|r| cells[r * nb + b]).collect();
+        let sum = (0..nr).map(|r| bin_counts[r * nb + b]).sum();
+        let total = t.add(sum);
+        t.parts_of(total, &col);
+    }
+    let grand = t.add(totals.iter().sum());
+    t.parts_of(grand, &rows);
+    let w = t.withheld(min_count);
+    (
+        rows.iter().map(|&i| w[i]).collect(),
+        cells.iter().map(|&i| w[i]).collect(),
+    )
+}
+
+/// Writes a count as shown: `None` where withheld.
+#[must_use]
+pub fn shown_if(n: u64, withheld: bool) -> Option<u64> {
+    (!withheld).then_some(n)
 }
 
 /// What [`mask_sparse`] did to one surface.
@@ -333,6 +603,56 @@ mod tests {
         assert_eq!(s[1].max(), 0.0);
         assert_eq!(m[1].label.as_deref(), Some("b"));
         assert!(mask_sparse_bins(&mut s, &x, &y, &[0, 0, 0, 0, 0, 2], 5).is_err());
+    }
+
+    #[test]
+    fn linked_counts_rules() {
+        // Without ties or implied parts it is complementary_suppression.
+        for parts in [
+            vec![40u64, 3, 20],
+            vec![1, 1, 7, 9],
+            vec![9, 3, 9, 0],
+            vec![5, 0, 12],
+        ] {
+            let mut t = LinkedCounts::new();
+            let total = t.add(parts.iter().sum());
+            let ids: Vec<usize> = parts.iter().map(|&n| t.add(n)).collect();
+            t.parts_of(total, &ids);
+            let w = t.withheld(5);
+            assert!(!w[total]);
+            assert_eq!(
+                w[1..].to_vec(),
+                complementary_suppression(&parts, 5),
+                "{parts:?}"
+            );
+        }
+        // Incidents 50 shown, unmet 48: met 2 is implied, so unmet goes too.
+        let mut t = LinkedCounts::new();
+        let (all, unmet) = (t.add(50), t.add(48));
+        let met = t.add_implied(2);
+        t.parts_of(all, &[unmet, met]);
+        assert_eq!(t.withheld(5), vec![false, true, true]);
+        // A withheld total (hour 30, withheld with a 2 beside it) withholds
+        // all its positive parts (weekdays 10, 20, 0).
+        let mut t = LinkedCounts::new();
+        let place = t.add(132);
+        let hours: Vec<usize> = [2, 30, 100].iter().map(|&n| t.add(n)).collect();
+        let days: Vec<usize> = [10, 20, 0].iter().map(|&n| t.add(n)).collect();
+        t.parts_of(place, &hours);
+        t.parts_of(hours[1], &days);
+        assert_eq!(
+            t.withheld(5),
+            vec![false, true, true, false, true, true, false]
+        );
+        // The only positive part withheld (tied to a small one): the total goes too.
+        let mut t = LinkedCounts::new();
+        let (ta, a0, a1) = (t.add(40), t.add(40), t.add(0));
+        let b0 = t.add(3);
+        t.parts_of(ta, &[a0, a1]);
+        t.tie(&[a0, b0]);
+        assert_eq!(t.withheld(5), vec![true, true, false, true]);
+        assert_eq!(t.len(), 4);
+        assert!(LinkedCounts::new().is_empty());
     }
 
     #[test]

@@ -496,6 +496,37 @@ impl RouteSegments {
         (h > 0.0).then(|| self.walked_count(piece) as f64 / h)
     }
 
+    /// Which counts of piece `piece` are withheld, in the order `count`,
+    /// `walked_count`, `count_<bin>`…, `walked_count_<bin>`….
+    ///
+    /// The bins add up to `count` (walked bins to `walked_count`), and the
+    /// incidents outside the walked hours (`count − walked_count`, per bin
+    /// too) are implied parts: complementary suppression over all of them
+    /// ([`LinkedCounts`](crate::LinkedCounts)). For a route without a
+    /// schedule the walked counts are not shown and not linked.
+    #[must_use]
+    pub fn withheld(&self, piece: usize, min_count: u64) -> Vec<bool> {
+        let nb = self.bins();
+        let scheduled = self.routes[self.pieces[piece].route].walked_hours.is_some();
+        let walked = &self.walked_bin_counts[piece * nb..(piece + 1) * nb];
+        let mut t = crate::privacy::LinkedCounts::new();
+        let n = t.add(self.counts[piece]);
+        let wn = t.add(self.walked_count(piece));
+        let bins: Vec<usize> = (0..nb).map(|b| t.add(self.count(piece, b))).collect();
+        let wbins: Vec<usize> = walked.iter().map(|&c| t.add(c)).collect();
+        t.parts_of(n, &bins);
+        if scheduled {
+            t.parts_of(wn, &wbins);
+            let rest = t.add_implied(self.counts[piece].saturating_sub(self.walked_count(piece)));
+            t.parts_of(n, &[wn, rest]);
+            for b in 0..nb {
+                let rest = t.add_implied(self.count(piece, b).saturating_sub(walked[b]));
+                t.parts_of(bins[b], &[wbins[b], rest]);
+            }
+        }
+        t.withheld(min_count)
+    }
+
     /// The `route_segments` layer: one LineString (WGS84) per piece with
     /// `route_id`, `route_name`, `route_kind`, `schedule`, `piece`,
     /// `start_m`, `length_m`, `count`, `rate_per_100m`, `walked_count`,
@@ -505,7 +536,9 @@ impl RouteSegments {
     /// `effort_rate_<bin>`.
     ///
     /// Counts from 1 to `min_count − 1` and every rate made from them are
-    /// `null`, with `suppressed: true` on the piece. Effort values are
+    /// `null`, with `suppressed: true` on the piece; so are further counts
+    /// where subtraction would give a withheld one back
+    /// ([`RouteSegments::withheld`]; rule in the `privacy` module doc). Effort values are
     /// `null` for routes without a schedule (`scheduled: false`).
     ///
     /// # Errors
@@ -528,7 +561,6 @@ impl RouteSegments {
             )
             .param("unscheduled_routes", self.unscheduled.clone())
             .param("min_count", min_count);
-        let hidden = |n: u64| n > 0 && n < min_count;
         let nb = self.bins();
         for (p, piece) in self.pieces.iter().enumerate() {
             let route = &self.routes[piece.route];
@@ -544,13 +576,15 @@ impl RouteSegments {
             props.insert("length_m".into(), json!(round2(piece.length_m)));
             let n = self.counts[p];
             let wn = self.walked_count(p);
-            let mut suppressed = hidden(n) || (scheduled && hidden(wn));
+            let w = self.withheld(p, min_count);
+            let hidden = |i: usize| w[i];
+            let mut suppressed = hidden(0) || (scheduled && hidden(1));
             let put = |props: &mut serde_json::Map<String, Value>,
                        key: String,
-                       n: u64,
+                       id: usize,
                        rate: Option<f64>|
              -> bool {
-                if hidden(n) {
+                if hidden(id) {
                     props.insert(key, Value::Null);
                     true
                 } else {
@@ -558,20 +592,20 @@ impl RouteSegments {
                     false
                 }
             };
-            put(&mut props, "count".into(), n, Some(n as f64));
+            put(&mut props, "count".into(), 0, Some(n as f64));
             put(
                 &mut props,
                 "rate_per_100m".into(),
-                n,
+                0,
                 Some(self.rate_per_100m(p)),
             );
             props.insert("walked_hours".into(), json!(route.walked_hours_total));
             if scheduled {
-                put(&mut props, "walked_count".into(), wn, Some(wn as f64));
+                put(&mut props, "walked_count".into(), 1, Some(wn as f64));
                 put(
                     &mut props,
                     "effort_rate".into(),
-                    wn,
+                    1,
                     self.piece_effort_rate(p),
                 );
             } else {
@@ -580,31 +614,31 @@ impl RouteSegments {
             }
             for (b, label) in self.bin_labels.iter().enumerate() {
                 let c = self.count(p, b);
-                suppressed |= put(&mut props, format!("count_{label}"), c, Some(c as f64));
+                suppressed |= put(&mut props, format!("count_{label}"), 2 + b, Some(c as f64));
                 put(
                     &mut props,
                     format!("rate_per_100m_{label}"),
-                    c,
+                    2 + b,
                     Some(self.bin_rate_per_100m(p, b)),
                 );
                 put(
                     &mut props,
                     format!("rate_per_hour_per_100m_{label}"),
-                    c,
+                    2 + b,
                     self.bin_rate_per_hour_per_100m(p, b),
                 );
                 if scheduled {
-                    let w = self.walked_bin_counts[p * nb + b];
+                    let wc = self.walked_bin_counts[p * nb + b];
                     suppressed |= put(
                         &mut props,
                         format!("walked_count_{label}"),
-                        w,
-                        Some(w as f64),
+                        2 + nb + b,
+                        Some(wc as f64),
                     );
                     put(
                         &mut props,
                         format!("effort_rate_{label}"),
-                        w,
+                        2 + nb + b,
                         self.effort_rate(p, b),
                     );
                 } else {

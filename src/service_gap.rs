@@ -26,6 +26,7 @@ use crate::index::SpatialIndex;
 use crate::layer::Layer;
 use crate::model::ServiceKind;
 use crate::opening::{Timetable, WEEKDAY_LABELS};
+use crate::privacy::shown_if;
 
 /// No open service within reach (in [`ServiceGapResult::nearest_open`]).
 pub const NO_SERVICE: u32 = u32::MAX;
@@ -261,17 +262,26 @@ impl ServiceGap {
     }
 }
 
-/// A count as shown: `None` (suppressed) for 1..k−1.
-fn shown(count: u64, k: u64) -> Option<u64> {
-    (count == 0 || count >= k).then_some(count)
-}
-
 /// `unmet / total` when both are shown and the total is positive.
-fn shown_share(unmet: u64, total: u64, k: u64) -> Option<f64> {
-    match (shown(unmet, k), shown(total, k)) {
+fn shown_share(unmet: Option<u64>, total: Option<u64>) -> Option<f64> {
+    match (unmet, total) {
         (Some(u), Some(t)) if t > 0 => Some(u as f64 / t as f64),
         _ => None,
     }
+}
+
+/// Which counts of one place row are withheld ([`ServiceGapResult::withheld`]):
+/// each as (incidents, unmet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GapWithheld {
+    /// The place's totals.
+    pub place: (bool, bool),
+    /// `unmet_no_service_nearby`.
+    pub no_service_nearby: bool,
+    /// Per local hour (24).
+    pub hours: Vec<(bool, bool)>,
+    /// Per weekday × hour slot (168, `weekday * 24 + hour`).
+    pub slots: Vec<(bool, bool)>,
 }
 
 fn place_label(ds: &Dataset, row: usize) -> (String, String) {
@@ -314,15 +324,65 @@ impl ServiceGapResult {
         )
     }
 
+    /// Which counts of place row `row` are withheld in the three tables.
+    ///
+    /// The weekday × hour slots add up to the hour, the hours to the place,
+    /// for incidents and unmet alike; met (= incidents − unmet) is an
+    /// implied part of every row, and so is `unmet − unmet_no_service_nearby`.
+    /// Complementary suppression over all of them together
+    /// ([`LinkedCounts`](crate::LinkedCounts); the rule is in the `privacy`
+    /// module doc), so no withheld count is a difference of shown ones.
+    #[must_use]
+    pub fn withheld(&self, row: usize) -> GapWithheld {
+        let k = self.settings.min_count;
+        let mut t = crate::privacy::LinkedCounts::new();
+        // (incidents, unmet) ids, with met = incidents − unmet implied.
+        let pair = |t: &mut crate::privacy::LinkedCounts, (a, u): (u64, u64)| {
+            let (ia, iu) = (t.add(a), t.add(u));
+            let met = t.add_implied(a.saturating_sub(u));
+            t.parts_of(ia, &[iu, met]);
+            (ia, iu)
+        };
+        let place = pair(&mut t, self.place_totals(row));
+        let none = self.unmet_no_service_nearby_by_place[row];
+        let nn = t.add(none);
+        let rest = t.add_implied(self.place_totals(row).1.saturating_sub(none));
+        t.parts_of(place.1, &[nn, rest]);
+        let hours: Vec<(usize, usize)> = (0..24)
+            .map(|h| pair(&mut t, self.place_hour(row, h)))
+            .collect();
+        let slots: Vec<(usize, usize)> = (0..168)
+            .map(|i| {
+                let j = row * 168 + i;
+                pair(&mut t, (self.total_by_slot[j], self.unmet_by_slot[j]))
+            })
+            .collect();
+        t.parts_of(place.0, &hours.iter().map(|h| h.0).collect::<Vec<_>>());
+        t.parts_of(place.1, &hours.iter().map(|h| h.1).collect::<Vec<_>>());
+        for (h, &(ia, iu)) in hours.iter().enumerate() {
+            t.parts_of(ia, &(0..7).map(|d| slots[d * 24 + h].0).collect::<Vec<_>>());
+            t.parts_of(iu, &(0..7).map(|d| slots[d * 24 + h].1).collect::<Vec<_>>());
+        }
+        let w = t.withheld(k);
+        let get = |(a, u): (usize, usize)| (w[a], w[u]);
+        GapWithheld {
+            place: get(place),
+            no_service_nearby: w[nn],
+            hours: hours.into_iter().map(get).collect(),
+            slots: slots.into_iter().map(get).collect(),
+        }
+    }
+
     /// One row per place (and `_outside`): `place_id`, `place_name`,
     /// `incidents`, `unmet`, `unmet_share`, `unmet_no_service_nearby`
     /// (unmet with no service of the kinds within reach at any time). Counts
-    /// 1..k−1 are null, and so is a share derived from them.
+    /// 1..k−1 are null, and so is a share derived from them; further counts
+    /// are null where subtraction would give a withheld one back
+    /// ([`ServiceGapResult::withheld`]).
     ///
     /// # Errors
     /// A polars error if the frame cannot be built.
     pub fn place_table(&self, ds: &Dataset) -> Result<DataFrame> {
-        let k = self.settings.min_count;
         let (mut ids, mut names, mut tot, mut un, mut sh, mut nn) = (
             Vec::new(),
             Vec::new(),
@@ -334,12 +394,14 @@ impl ServiceGapResult {
         for (row, &none) in self.unmet_no_service_nearby_by_place.iter().enumerate() {
             let (id, name) = place_label(ds, row);
             let (t, u) = self.place_totals(row);
+            let w = self.withheld(row);
+            let (t, u) = (shown_if(t, w.place.0), shown_if(u, w.place.1));
             ids.push(id);
             names.push(name);
-            tot.push(shown(t, k));
-            un.push(shown(u, k));
-            sh.push(shown_share(u, t, k));
-            nn.push(shown(none, k));
+            tot.push(t);
+            un.push(u);
+            sh.push(shown_share(u, t));
+            nn.push(shown_if(none, w.no_service_nearby));
         }
         Ok(DataFrame::new_infer_height(vec![
             Column::new("place_id".into(), ids),
@@ -372,7 +434,6 @@ impl ServiceGapResult {
     }
 
     fn slot_table(&self, ds: &Dataset, by_weekday: bool) -> Result<DataFrame> {
-        let k = self.settings.min_count;
         let (mut ids, mut names, mut wds, mut hours, mut tot, mut un, mut sh) = (
             Vec::new(),
             Vec::new(),
@@ -384,6 +445,7 @@ impl ServiceGapResult {
         );
         for row in 0..=self.places {
             let (id, name) = place_label(ds, row);
+            let w = self.withheld(row);
             let days: &[usize] = if by_weekday {
                 &[0, 1, 2, 3, 4, 5, 6]
             } else {
@@ -391,19 +453,23 @@ impl ServiceGapResult {
             };
             for &wd in days {
                 for h in 0..24 {
-                    let (t, u) = if by_weekday {
+                    let ((t, u), (wt, wu)) = if by_weekday {
                         let i = row * 168 + wd * 24 + h;
-                        (self.total_by_slot[i], self.unmet_by_slot[i])
+                        (
+                            (self.total_by_slot[i], self.unmet_by_slot[i]),
+                            w.slots[wd * 24 + h],
+                        )
                     } else {
-                        self.place_hour(row, h)
+                        (self.place_hour(row, h), w.hours[h])
                     };
+                    let (t, u) = (shown_if(t, wt), shown_if(u, wu));
                     ids.push(id.clone());
                     names.push(name.clone());
                     wds.push(WEEKDAY_LABELS[wd]);
                     hours.push(h as u32);
-                    tot.push(shown(t, k));
-                    un.push(shown(u, k));
-                    sh.push(shown_share(u, t, k));
+                    tot.push(t);
+                    un.push(u);
+                    sh.push(shown_share(u, t));
                 }
             }
         }

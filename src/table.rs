@@ -12,7 +12,9 @@ use crate::output::write_atomic;
 /// The place × time-bin table: one row per place (and one for incidents
 /// outside every place, `place_id` `_outside`) and bin, with `count`,
 /// `exposure_hours`, `rate_per_hour` and `rate_per_hour_per_1000m2`. Counts
-/// from 1 to `min_count − 1` are suppressed (null).
+/// from 1 to `min_count − 1` are suppressed (null), and so are further
+/// counts where subtraction from a place's or a bin's total would give a
+/// withheld one back ([`withheld_table`](crate::withheld_table)).
 ///
 /// `place_of` is each incident's place (`u32::MAX` for none), `bins` its bin.
 ///
@@ -55,6 +57,11 @@ pub fn place_bin_table(
         Vec::new(),
         Vec::new(),
     );
+    // Each place's bins add up to its total (shown in place_profiles.csv),
+    // each bin's places to the bin's total (time_bins.csv): complementary
+    // suppression, see the `privacy` module doc (rule 2).
+    let totals: Vec<u64> = counts.chunks(nb.max(1)).map(|r| r.iter().sum()).collect();
+    let (row_w, cell_w) = crate::privacy::withheld_table(&totals, &counts, min_count);
     for p in 0..=np {
         let (id, name, kind, area) = if p < np {
             let pl = &ds.places[p];
@@ -74,11 +81,7 @@ pub fn place_bin_table(
         };
         for b in 0..nb {
             let c = counts[p * nb + b];
-            let shown = if c > 0 && c < min_count {
-                None
-            } else {
-                Some(c)
-            };
+            let shown = (!row_w[p] && !cell_w[p * nb + b]).then_some(c);
             let r = shown
                 .filter(|_| exposure[b] > 0.0)
                 .map(|c| c as f64 / exposure[b]);

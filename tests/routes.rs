@@ -238,10 +238,11 @@ fn layer_suppresses_small_counts() {
     assert_eq!(p0["route_id"], "A");
     assert_eq!(p0["count"], 3.0);
     assert_eq!(p0["rate_per_100m"], 6.0);
-    assert_eq!(p0["count_09-12"], 2.0);
-    assert_eq!(p0["walked_count_09-12"], 2.0);
-    assert_eq!(p0["effort_rate_09-12"], 1.0);
     assert!(p0["count_21-24"].is_null()); // f alone
+    // Complementary suppression (issue 6): 09-12 (2) goes with it, else
+    // 3 − 2 = 1 gives f back; its walked count and effort rate go too.
+    assert!(p0["count_09-12"].is_null() && p0["walked_count_09-12"].is_null());
+    assert!(p0["effort_rate_09-12"].is_null());
     assert!(p0["rate_per_100m_21-24"].is_null());
     assert_eq!(p0["count_00-03"], 0.0); // zero stays 0
     assert_eq!(p0["suppressed"], true);

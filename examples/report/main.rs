@@ -1011,7 +1011,11 @@ fn time_bin_totals(labels: &[String], bins: &[u32], exposure: &[f64]) -> Vec<(St
 
 /// `time_bins.csv`: bin, count and rate (null for counts 1..k−1), exposure hours.
 fn write_time_bins(rows: &[(String, u64, f64)], min_count: u64, path: &Path) -> byrum::Result<()> {
-    let shown = |n: u64| (n == 0 || n >= min_count).then_some(n);
+    // The bins add up to the overall total (shown in the summary):
+    // complementary suppression (byrum's `privacy` module doc, rule 2).
+    let counts: Vec<u64> = rows.iter().map(|r| r.1).collect();
+    let hidden = byrum::withheld_parts(&counts, min_count);
+    let shown = |i: usize| byrum::shown_if(rows[i].1, hidden[i]);
     let mut df = polars::prelude::DataFrame::new_infer_height(vec![
         polars::prelude::Column::new(
             "bin".into(),
@@ -1019,7 +1023,7 @@ fn write_time_bins(rows: &[(String, u64, f64)], min_count: u64, path: &Path) -> 
         ),
         polars::prelude::Column::new(
             "count".into(),
-            rows.iter().map(|r| shown(r.1)).collect::<Vec<_>>(),
+            (0..rows.len()).map(shown).collect::<Vec<_>>(),
         ),
         polars::prelude::Column::new(
             "exposure_hours".into(),
@@ -1027,8 +1031,12 @@ fn write_time_bins(rows: &[(String, u64, f64)], min_count: u64, path: &Path) -> 
         ),
         polars::prelude::Column::new(
             "rate_per_hour".into(),
-            rows.iter()
-                .map(|r| shown(r.1).filter(|_| r.2 > 0.0).map(|n| n as f64 / r.2))
+            (0..rows.len())
+                .map(|i| {
+                    shown(i)
+                        .filter(|_| rows[i].2 > 0.0)
+                        .map(|n| n as f64 / rows[i].2)
+                })
                 .collect::<Vec<_>>(),
         ),
     ])?;

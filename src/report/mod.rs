@@ -366,18 +366,29 @@ fn time_section(doc: &mut Document, f: &Facts) {
             "Hvornår: tid på døgnet og årstid",
         ),
     );
-    let mut ranked: Vec<&(String, u64, f64)> =
-        f.time_bins.iter().filter(|(_, _, h)| *h > 0.0).collect();
-    let rate = |(_, n, h): &(String, u64, f64)| *n as f64 / h;
-    ranked.sort_by(|a, b| rate(b).total_cmp(&rate(a)).then(a.0.cmp(&b.0)));
-    if let (Some(top), Some(low)) = (ranked.first(), ranked.last())
-        && shown(top.1, k)
-        && shown(low.1, k)
+    // The bins add up to the total, as in time_bins.csv: the same parts are withheld.
+    let counts: Vec<u64> = f.time_bins.iter().map(|t| t.1).collect();
+    let withheld = crate::privacy::withheld_parts(&counts, k);
+    let mut ranked: Vec<usize> = (0..f.time_bins.len())
+        .filter(|&i| f.time_bins[i].2 > 0.0)
+        .collect();
+    let rate = |i: usize| {
+        let (_, n, h) = &f.time_bins[i];
+        *n as f64 / h
+    };
+    ranked.sort_by(|&a, &b| {
+        rate(b)
+            .total_cmp(&rate(a))
+            .then(f.time_bins[a].0.cmp(&f.time_bins[b].0))
+    });
+    if let (Some(&top), Some(&low)) = (ranked.first(), ranked.last())
+        && !withheld[top]
+        && !withheld[low]
     {
-        let top_bin = describe_bin(l, &top.0);
+        let top_bin = describe_bin(l, &f.time_bins[top].0);
         let top_rate = l.sig(rate(top));
-        let top_count = count(l, top.1, k);
-        let low_bin = describe_bin(l, &low.0);
+        let top_count = count(l, f.time_bins[top].1, k);
+        let low_bin = describe_bin(l, &f.time_bins[low].0);
         let low_rate = l.sig(rate(low));
         doc.paragraph(&match l {
             Lang::En => format!(
@@ -391,12 +402,22 @@ fn time_section(doc: &mut Document, f: &Facts) {
     let rows: Vec<Vec<String>> = ranked
         .iter()
         .take(6)
-        .map(|t| {
+        .map(|&i| {
+            let (label, n, hours) = &f.time_bins[i];
+            let hidden = withheld[i];
             vec![
-                describe_bin(l, &t.0),
-                count(l, t.1, k),
-                l.int(t.2.round() as u64),
-                derived(&[t.1], k, || l.sig(rate(t))),
+                describe_bin(l, label),
+                if hidden && shown(*n, k) {
+                    "–".to_owned()
+                } else {
+                    count(l, *n, k)
+                },
+                l.int(hours.round() as u64),
+                if hidden {
+                    "–".to_owned()
+                } else {
+                    l.sig(rate(i))
+                },
             ]
         })
         .collect();

@@ -243,23 +243,32 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, s: &ServiceFindings<'_>) {
     let mut rows = Vec::new();
     for row in 0..=g.places {
         let (total, unmet) = g.place_totals(row);
+        // The same cells as service_gap_places.csv withholds.
+        let w = g.withheld(row);
         let name = if row < g.places {
             escape_markdown(&ds.places[row].name)
         } else {
             l.pick("(outside all places)", "(uden for stederne)")
                 .to_owned()
         };
-        let share = if shown(total, k) && shown(unmet, k) && total > 0 {
+        let cell = |n: u64, hidden: bool| {
+            if hidden && shown(n, k) {
+                "–".to_owned()
+            } else {
+                count(l, n, k)
+            }
+        };
+        let share = if !w.place.0 && !w.place.1 && total > 0 {
             l.pct(unmet as f64 / total as f64, 0)
         } else {
             "–".to_owned()
         };
         rows.push(vec![
             name,
-            count(l, total, k),
-            count(l, unmet, k),
+            cell(total, w.place.0),
+            cell(unmet, w.place.1),
             share,
-            count(l, g.unmet_no_service_nearby_by_place[row], k),
+            cell(g.unmet_no_service_nearby_by_place[row], w.no_service_nearby),
         ]);
     }
     doc.table(
