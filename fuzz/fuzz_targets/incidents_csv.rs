@@ -13,12 +13,19 @@ fuzz_target!(|data: &[u8]| {
     let Some((&opts, body)) = data.split_first() else {
         return;
     };
-    let mut reader = IncidentReader::new()
-        // The zone from the data's location needs the tz boundary database
-        // (slow to load): fuzz it on a quarter of the inputs only.
-        .zone_from_location(opts & 3 == 0);
-    if opts & 3 == 1 {
-        reader = reader.zone(parse_zone("Europe/Copenhagen").expect("zone"));
+    // Naive timestamps: no zone, or one of three. The zone from the data's
+    // location (`zone_from_location`) is left out: it loads the tz boundary
+    // database on every read (~0.4 s in this build), which would starve the
+    // fuzzer; it depends only on the median point, not on the file's bytes.
+    let mut reader = IncidentReader::new().zone_from_location(false);
+    let zone = [
+        "",
+        "Europe/Copenhagen",
+        "Europe/Helsinki",
+        "America/New_York",
+    ][usize::from(opts & 3)];
+    if !zone.is_empty() {
+        reader = reader.zone(parse_zone(zone).expect("zone"));
     }
     if opts & 4 != 0 {
         reader = reader.duplicate_records(DuplicateRecords::Reject);

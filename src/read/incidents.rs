@@ -470,24 +470,13 @@ impl IncidentReader {
             Some(d) => d,
             None => sniff_delimiter(&mut buffered).map_err(|e| Error::io("read", path, e))?,
         };
-        // The csv crate counts the lines of CRLF files one short after the
-        // header (it ends a record at the CR); correct its positions.
-        let crlf = {
-            use std::io::BufRead;
-            let buf = buffered
-                .fill_buf()
-                .map_err(|e| Error::io("read", path, e))?;
-            buf.split(|&b| b == b'\n')
-                .next()
-                .is_some_and(|l| l.ends_with(b"\r"))
-                && buf.contains(&b'\n')
-        };
-        let line_fix = u64::from(crlf);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            .from_reader(buffered);
+            // Line endings normalised to LF, so the csv crate's line numbers
+            // (it counts LFs only) are the file's lines for CRLF and CR files.
+            .from_reader(LineEnds::new(buffered));
         let mut record = csv::ByteRecord::new();
         let has_header = rdr
             .read_byte_record(&mut record)
@@ -538,7 +527,7 @@ impl IncidentReader {
                         break;
                     }
                     Err(e) => {
-                        let line = e.position().map_or(0, csv::Position::line) + line_fix;
+                        let line = e.position().map_or(0, csv::Position::line);
                         if let csv::ErrorKind::Io(io) = e.kind() {
                             return Err(Error::input(
                                 path,
@@ -551,7 +540,7 @@ impl IncidentReader {
             }
             let raws: Vec<std::result::Result<RawRow<'_>, (u64, &'static str, String)>> = records
                 .iter()
-                .map(|r| csv_raw(r, &cols, header.len(), line_fix))
+                .map(|r| csv_raw(r, &cols, header.len()))
                 .collect();
             sink.take(raws);
             if done {
@@ -831,14 +820,53 @@ fn zone_name(times: &TimestampParser) -> &'static str {
         .map_or("the configured zone", |z| z.name())
 }
 
+/// A reader that turns CRLF and lone CR (classic Mac, e.g. Excel's "CSV
+/// (Macintosh)") line endings into LF, byte by byte.
+struct LineEnds<R> {
+    inner: R,
+    /// The last byte passed on was a CR (now an LF): drop an LF that follows.
+    cr: bool,
+}
+
+impl<R> LineEnds<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, cr: false }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LineEnds<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.inner.read(out)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let mut k = 0;
+            for i in 0..n {
+                let b = out[i];
+                if b == b'\n' && self.cr {
+                    self.cr = false;
+                    continue;
+                }
+                self.cr = b == b'\r';
+                out[k] = if self.cr { b'\n' } else { b };
+                k += 1;
+            }
+            // All of it was the LF of a CRLF: read on (0 would mean the end).
+            if k > 0 {
+                return Ok(k);
+            }
+        }
+    }
+}
+
 /// Turns a CSV record into a raw row.
 fn csv_raw<'a>(
     r: &'a csv::ByteRecord,
     c: &Resolved,
     width: usize,
-    line_fix: u64,
 ) -> std::result::Result<RawRow<'a>, (u64, &'static str, String)> {
-    let line = r.position().map_or(0, csv::Position::line) + line_fix;
+    let line = r.position().map_or(0, csv::Position::line);
     if r.len() != width {
         return Err((
             line,
