@@ -225,6 +225,14 @@ fn interventions_lone_cr_lines() {
     assert_eq!(report.rejections[0].line, 3);
 }
 
+/// Regression (found by the `opening_hours` fuzz target): the
+/// opening-hours parser panicked on this text; it is now an error.
+#[test]
+fn opening_hours_parser_panic_is_an_error() {
+    assert!(Schedule::parse(":2:05-07:24/24:00", Some("DK")).is_err());
+    assert!(Schedule::parse("Mo-Fr 09:00-15:00", Some("DK")).is_ok());
+}
+
 // ---------------------------------------------------------------------------
 // KDE mass: sum of density × cell area × exposure = number (weight) of points.
 
