@@ -156,9 +156,10 @@ impl Schedule {
     /// # Ok::<(), byrum::Error>(())
     /// ```
     pub fn parse(text: &str, country: Option<&str>) -> Result<Self, String> {
-        let mut hours = text
-            .trim()
-            .parse::<OpeningHours>()
+        // The opening-hours parser (2.1) panics on some malformed text
+        // (found by fuzzing: ":2:05-07:24/24:00"); a bad value must be an error.
+        let mut hours = std::panic::catch_unwind(|| text.trim().parse::<OpeningHours>())
+            .map_err(|_| "the opening_hours parser failed on this text".to_owned())?
             .map_err(|e| e.to_string())?;
         if let Some(code) = country
             && let Ok(c) = code.parse::<opening_hours::localization::Country>()

@@ -162,7 +162,12 @@ pub fn read_interventions(
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::input(path, "the file is not UTF-8 text; save it as UTF-8 CSV"))?;
-    let text = text.trim_start_matches('\u{feff}').replace("\r\n", "\n");
+    // CRLF and lone CR (which the csv crate also ends a record at) become LF,
+    // so that line numbers count them.
+    let text = text
+        .trim_start_matches('\u{feff}')
+        .replace("\r\n", "\n")
+        .replace('\r', "\n");
     let Some(header_line) = text.lines().find(|l| !l.trim().is_empty()) else {
         return Err(Error::input(
             path,

@@ -1,0 +1,27 @@
+//! GeoJSON places reader: never panics; every feature is accepted or rejected
+//! with its feature number; the report adds up.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    let path = common::scratch(data, "geojson");
+    if let Ok((items, report)) = byrum::read::geojson::read_places(&path) {
+        // Features are numbered from 1; each one opens a JSON object.
+        let objects = data.iter().filter(|&&b| b == b'{').count() as u64;
+        common::check_report(&report, items.len(), 1, objects);
+        check(&items);
+    }
+});
+
+fn check(places: &[byrum::Place]) {
+    use geo::{Area, CoordsIter};
+    for p in places {
+        assert!(!p.id.is_empty());
+        assert!(p.geometry.coords_iter().all(|c| common::wgs84(c.x, c.y)));
+        assert!(p.geometry.unsigned_area().is_finite());
+    }
+}
