@@ -357,9 +357,14 @@ pub fn infer_zone(utc: &[i64], offset: &[i32], lon: f64, lat: f64) -> Result<Zon
 }
 
 /// The IANA zone at a point, from the tz boundary database (`tzf-rs`).
+///
+/// The finder is built once per process (it decodes the bundled boundary
+/// data, about 0.4 s) and shared by every later lookup.
 #[must_use]
 pub fn zone_at(lon: f64, lat: f64) -> Option<Tz> {
-    tzf_rs::DefaultFinder::new()
+    static FINDER: std::sync::OnceLock<tzf_rs::DefaultFinder> = std::sync::OnceLock::new();
+    FINDER
+        .get_or_init(tzf_rs::DefaultFinder::new)
         .get_tz_name(lon, lat)
         .parse()
         .ok()
