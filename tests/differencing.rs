@@ -12,11 +12,11 @@
 mod common;
 
 use byrum::{
-    BinSpec, Dataset, DatasetBuilder, Decay, Dimension, GiStar, H3Change, H3Counts, H3HotSpots,
-    IncidentReader, RateChange, RouteSegmentation, ServiceGap, SpatialIndex, TimeBinning,
-    analysis_cells, h3_cells, h3_layer, h3_resolution, place_bin_table, read,
+    BinSpec, Decay, Dimension, GiStar, H3Change, H3Counts, H3HotSpots, RateChange,
+    RouteSegmentation, ServiceGap, SpatialIndex, TimeBinning, analysis_cells, h3_cells, h3_layer,
+    h3_resolution, place_bin_table,
 };
-use common::demo;
+use common::demo_dataset;
 use serde_json::Value;
 
 const K: u64 = 5;
@@ -115,24 +115,6 @@ fn change_layer_withholds_records_together() {
         assert!(p[k].is_null(), "{k}");
     }
     assert_eq!(p["suppressed"], true);
-}
-
-/// The demo with its places, routes and services.
-fn demo_dataset() -> Dataset {
-    let batch = IncidentReader::new()
-        .read_csv(&demo("incidents.csv"))
-        .unwrap();
-    let (places, pr) = read::geojson::read_places(&demo("places.geojson")).unwrap();
-    let (routes, rr) = read::geojson::read_routes(&demo("routes.geojson"), Some("DK")).unwrap();
-    let (services, sr) =
-        read::geojson::read_services(&demo("services.geojson"), Some("DK")).unwrap();
-    DatasetBuilder::new()
-        .incidents(batch)
-        .places(places, pr)
-        .routes(routes, rr)
-        .services(services, sr)
-        .build()
-        .unwrap()
 }
 
 /// Every writer on the demo: for every shown total, `total − Σ shown parts`

@@ -9,7 +9,7 @@ mod common;
 use std::sync::OnceLock;
 
 use byrum::*;
-use common::demo;
+use common::{demo, demo_dataset};
 
 /// Everything the report quotes, computed once for all tests.
 struct Demo {
@@ -32,20 +32,7 @@ struct Demo {
 fn demo_run() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
-        let batch = IncidentReader::new()
-            .read_csv(&demo("incidents.csv"))
-            .unwrap();
-        let (places, pr) = read::geojson::read_places(&demo("places.geojson")).unwrap();
-        let (services, sr) =
-            read::geojson::read_services(&demo("services.geojson"), Some("DK")).unwrap();
-        let (routes, rr) = read::geojson::read_routes(&demo("routes.geojson"), Some("DK")).unwrap();
-        let ds = DatasetBuilder::new()
-            .incidents(batch)
-            .places(places, pr)
-            .services(services, sr)
-            .routes(routes, rr)
-            .build()
-            .unwrap();
+        let ds = demo_dataset();
         let index = SpatialIndex::build(&ds).unwrap();
         let place_of = index.place_of_incidents(&ds);
         let inc = &ds.incidents;

@@ -12,7 +12,7 @@ use byrum::{
     analysis_cells, h3_cells, h3_resolution, parse_zone, place_coverage_table, read,
 };
 use chrono::{DateTime, FixedOffset};
-use common::demo;
+use common::demo_dataset;
 use geo::{Contains, LineString, Point};
 
 /// Origin of the constructed cases, in EPSG:25832 metres (central Aalborg).
@@ -258,22 +258,6 @@ fn layer_suppresses_small_counts() {
     assert!((c[0].as_f64().unwrap() - lon).abs() < 2e-7);
     assert!((c[1].as_f64().unwrap() - lat).abs() < 2e-7);
     assert_eq!(fc["byrum"]["parameters"]["buffer_m"], 50.0);
-}
-
-/// The demo: everything read, Hour × Season bins, H3 resolution 9, Gi* with
-/// the example's defaults (k = 1, binary, analytic p, FDR 0.05).
-fn demo_dataset() -> Dataset {
-    let batch = IncidentReader::new()
-        .read_csv(&demo("incidents.csv"))
-        .unwrap();
-    let (places, pr) = read::geojson::read_places(&demo("places.geojson")).unwrap();
-    let (routes, rr) = read::geojson::read_routes(&demo("routes.geojson"), Some("DK")).unwrap();
-    DatasetBuilder::new()
-        .incidents(batch)
-        .places(places, pr)
-        .routes(routes, rr)
-        .build()
-        .unwrap()
 }
 
 /// Gi* hot spots on the demo at H3 resolution `res`, Hour × Season bins,

@@ -39,3 +39,23 @@ pub fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
         .collect();
     (header, rows)
 }
+
+/// The whole Aalborg demo (incidents, places, services, routes) as the main job reads it.
+pub fn demo_dataset() -> byrum::Dataset {
+    use byrum::{DatasetBuilder, IncidentReader, read};
+    let batch = IncidentReader::new()
+        .read_csv(&demo("incidents.csv"))
+        .expect("demo incidents");
+    let (places, pr) = read::geojson::read_places(&demo("places.geojson")).expect("places");
+    let (services, sr) =
+        read::geojson::read_services(&demo("services.geojson"), Some("DK")).expect("services");
+    let (routes, rr) =
+        read::geojson::read_routes(&demo("routes.geojson"), Some("DK")).expect("routes");
+    DatasetBuilder::new()
+        .incidents(batch)
+        .places(places, pr)
+        .services(services, sr)
+        .routes(routes, rr)
+        .build()
+        .expect("demo data set")
+}
