@@ -6,7 +6,7 @@ use crate::model::RouteKind;
 use crate::route_segments::NearRoute;
 
 use super::RouteFindings;
-use super::{Facts, count, describe_bin};
+use super::{Facts, count, describe_bin, shown};
 
 /// The files this section's numbers come from: (file, English, Danish).
 pub(crate) const FILES: [(&str, &str, &str); 3] = [
@@ -144,10 +144,29 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, r: &RouteFindings<'_>) {
             "Hver rute er delt i stykker på {segment} m; en hændelse inden for {near} m af en rute tæller én gang for den, på det nærmeste stykke. Hændelser registreres, hvor personalet går, så for ruter med et skema deler den *indsatskorrigerede* rate de hændelser, der skete, mens ruten blev gået, med antallet af gåede timer."
         ),
     });
+    // A route's count is the sum of its pieces' (route_segments.geojson): it is
+    // shown only if the pieces withheld there cannot be had by subtraction
+    // (none, or at least two holding at least k together).
+    let total_safe = |rt: &crate::route_segments::RouteSummary, walked: bool| {
+        let hidden: Vec<u64> = rt
+            .pieces
+            .clone()
+            .filter(|&p| s.withheld(p, k)[usize::from(walked)])
+            .map(|p| {
+                if walked {
+                    s.walked_count(p)
+                } else {
+                    s.counts[p]
+                }
+            })
+            .collect();
+        hidden.is_empty() || (hidden.len() >= 2 && hidden.iter().sum::<u64>() >= k)
+    };
     let rows: Vec<Vec<String>> = s
         .routes
         .iter()
         .map(|rt| {
+            let (all_ok, walked_ok) = (total_safe(rt, false), total_safe(rt, true));
             vec![
                 escape_markdown(&rt.name),
                 match &rt.kind {
@@ -161,18 +180,24 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, r: &RouteFindings<'_>) {
                     |t| format!("`{}`", t.replace('`', "'")),
                 ),
                 l.num(rt.length_m, 0),
-                count(l, rt.count, k),
-                if rt.count == 0 || rt.count >= k {
+                if all_ok {
+                    count(l, rt.count, k)
+                } else {
+                    "–".to_owned()
+                },
+                if all_ok && shown(rt.count, k) {
                     l.sig(rt.count as f64 / rt.length_m * 100.0)
                 } else {
                     "–".to_owned()
                 },
                 rt.walked_hours_total
                     .map_or_else(|| "–".to_owned(), |h| l.int(h.round() as u64)),
-                rt.walked_count
-                    .map_or_else(|| "–".to_owned(), |n| count(l, n, k)),
+                match rt.walked_count {
+                    Some(n) if walked_ok => count(l, n, k),
+                    _ => "–".to_owned(),
+                },
                 match (rt.effort_rate, rt.walked_count) {
-                    (Some(e), Some(n)) if n == 0 || n >= k => l.sig(e),
+                    (Some(e), Some(n)) if walked_ok && shown(n, k) => l.sig(e),
                     _ => "–".to_owned(),
                 },
             ]
@@ -202,7 +227,7 @@ pub(crate) fn section(doc: &mut Document, f: &Facts, r: &RouteFindings<'_>) {
     let rows: Vec<Vec<String>> = pieces
         .iter()
         .take(5)
-        .filter(|&&p| s.counts[p] >= k)
+        .filter(|&&p| s.counts[p] > 0 && !s.withheld(p, k)[0])
         .map(|&p| {
             let piece = &s.pieces[p];
             let route = &s.routes[piece.route];
