@@ -1206,43 +1206,25 @@ impl Evaluations {
         let mut columns = Vec::with_capacity(names.len());
         for (k, name) in names.iter().enumerate() {
             let kind = rows.first().map_or(Val::S(None), |r| r[k].1.clone());
+            // One typed column per field, from the rows' values of that field.
+            macro_rules! column {
+                ($variant:ident) => {
+                    Column::new(
+                        (*name).into(),
+                        rows.iter()
+                            .map(|r| match &r[k].1 {
+                                Val::$variant(v) => v.clone(),
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>(),
+                    )
+                };
+            }
             let col = match kind {
-                Val::S(_) => Column::new(
-                    (*name).into(),
-                    rows.iter()
-                        .map(|r| match &r[k].1 {
-                            Val::S(v) => v.clone(),
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>(),
-                ),
-                Val::F(_) => Column::new(
-                    (*name).into(),
-                    rows.iter()
-                        .map(|r| match &r[k].1 {
-                            Val::F(v) => *v,
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>(),
-                ),
-                Val::U(_) => Column::new(
-                    (*name).into(),
-                    rows.iter()
-                        .map(|r| match &r[k].1 {
-                            Val::U(v) => *v,
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>(),
-                ),
-                Val::B(_) => Column::new(
-                    (*name).into(),
-                    rows.iter()
-                        .map(|r| match &r[k].1 {
-                            Val::B(v) => *v,
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>(),
-                ),
+                Val::S(_) => column!(S),
+                Val::F(_) => column!(F),
+                Val::U(_) => column!(U),
+                Val::B(_) => column!(B),
             };
             columns.push(col);
         }
