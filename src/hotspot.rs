@@ -607,7 +607,7 @@ impl H3Emerging {
             let mut p = serde_json::Map::new();
             p.insert("h3".into(), cell.to_string().into());
             let n = self.counts[i];
-            let hide = n > 0 && n < min_count;
+            let hide = crate::privacy::is_suppressed(n, min_count);
             p.insert("count".into(), if hide { Value::Null } else { n.into() });
             p.insert("suppressed".into(), hide.into());
             p.insert("category".into(), r.category[i].as_str().into());

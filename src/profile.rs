@@ -114,7 +114,7 @@ pub struct RateEstimate {
 
 impl RateEstimate {
     fn new(n: u64, exposure: f64, confidence: f64, min_count: u64) -> Self {
-        let suppressed = n > 0 && n < min_count;
+        let suppressed = crate::privacy::is_suppressed(n, min_count);
         if suppressed {
             return Self {
                 count: None,
@@ -513,7 +513,7 @@ impl PlaceProfiles {
             .collect();
 
         let k = self.min_count;
-        let hidden = |n: u64| n > 0 && n < k;
+        let hidden = |n: u64| crate::privacy::is_suppressed(n, k);
         let mut places: Vec<PlaceProfile> = (0..np)
             .map(|p| {
                 let row = &counts[p * stride..(p + 1) * stride];

@@ -1063,7 +1063,7 @@ impl HotSpotCoverage {
             .param("bins", self.bin_labels.clone())
             .param("outreach_routes", self.outreach_routes)
             .param("min_count", min_count);
-        let hidden = |n: u64| n > 0 && n < min_count;
+        let hidden = |n: u64| crate::privacy::is_suppressed(n, min_count);
         for c in &self.cells {
             let mut p = serde_json::Map::new();
             p.insert("h3".into(), c.cell.to_string().into());

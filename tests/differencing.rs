@@ -12,9 +12,8 @@
 mod common;
 
 use byrum::{
-    BinSpec, Decay, Dimension, GiStar, H3Change, H3Counts, H3HotSpots, RateChange,
-    RouteSegmentation, ServiceGap, SpatialIndex, TimeBinning, analysis_cells, h3_cells, h3_layer,
-    h3_resolution, place_bin_table,
+    H3Change, H3Counts, RateChange, RouteSegmentation, ServiceGap, SpatialIndex, h3_cells,
+    h3_layer, h3_resolution, place_bin_table,
 };
 use common::demo_dataset;
 use serde_json::Value;
@@ -122,32 +121,20 @@ fn change_layer_withholds_records_together() {
 #[test]
 fn demo_no_withheld_count_by_subtraction() {
     let ds = demo_dataset();
-    let inc = &ds.incidents;
-    let binning = TimeBinning::default();
-    let spec = BinSpec::of(&[Dimension::Hour, Dimension::Season]);
-    let bins = binning.assign(&spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
-    let exposure = binning.exposure(&spec, &ds.period, ds.zone, ds.centre());
-    let labels = binning.labels(&spec);
+    let common::DemoHotSpots {
+        binning,
+        spec,
+        bins,
+        labels,
+        exposure,
+        counts,
+        hot,
+    } = common::demo_hot_spots(&ds, 9);
     let nb = labels.len();
     let mut problems = Vec::new();
     let mut withheld_parts = 0usize;
 
-    // hotspots_h3 and gistar_h3.
-    let res = h3_resolution(9).unwrap();
-    let cells = h3_cells(&inc.lon, &inc.lat, res).unwrap();
-    let area = analysis_cells(&cells, None, res).unwrap();
-    let counts = H3Counts::compute(
-        res,
-        &cells,
-        &bins,
-        None,
-        labels.clone(),
-        exposure.clone(),
-        Some(&area),
-    )
-    .unwrap();
-    let hot =
-        H3HotSpots::compute(&counts, 1, Decay::Binary, &GiStar::new(), &ds.projection).unwrap();
+    // hotspots_h3 and gistar_h3: counts and hot as the main job makes them.
     for (name, text, truth) in [
         (
             "hotspots_h3",

@@ -35,27 +35,15 @@ fn demo_run() -> &'static Demo {
         let ds = demo_dataset();
         let index = SpatialIndex::build(&ds).unwrap();
         let place_of = index.place_of_incidents(&ds);
-        let inc = &ds.incidents;
-        let binning = TimeBinning::default();
-        let spec = BinSpec::of(&[Dimension::Hour, Dimension::Season]);
-        let bins = binning.assign(&spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
-        let exposure = binning.exposure(&spec, &ds.period, ds.zone, ds.centre());
-        let labels = binning.labels(&spec);
-        let res = h3_resolution(9).unwrap();
-        let cells = h3_cells(&inc.lon, &inc.lat, res).unwrap();
-        let area = analysis_cells(&cells, None, res).unwrap();
-        let counts = H3Counts::compute(
-            res,
-            &cells,
-            &bins,
-            None,
-            labels.clone(),
-            exposure.clone(),
-            Some(&area),
-        )
-        .unwrap();
-        let hotspots =
-            H3HotSpots::compute(&counts, 1, Decay::Binary, &GiStar::new(), &ds.projection).unwrap();
+        let common::DemoHotSpots {
+            binning,
+            spec,
+            bins,
+            labels,
+            exposure,
+            hot: hotspots,
+            ..
+        } = common::demo_hot_spots(&ds, 9);
         let mut totals = vec![0u64; labels.len()];
         for &b in &bins {
             totals[b as usize] += 1;

@@ -6,10 +6,10 @@
 mod common;
 
 use byrum::{
-    BinSpec, Candidates, Dataset, DatasetBuilder, Decay, Dimension, GiStar, H3Counts, H3HotSpots,
-    HotCellRule, IncidentReader, Incidents, Period, PlaceProfiles, Projection, Route, RouteKind,
+    BinSpec, Candidates, Dataset, DatasetBuilder, Dimension, H3HotSpots, HotCellRule,
+    IncidentReader, Incidents, Period, PlaceProfiles, Projection, Route, RouteKind,
     RouteSegmentation, SafeHavenSiting, Schedule, SpatialIndex, TimeBinning, ZoneInference,
-    analysis_cells, h3_cells, h3_resolution, parse_zone, place_coverage_table, read,
+    parse_zone, place_coverage_table, read,
 };
 use chrono::{DateTime, FixedOffset};
 use common::demo_dataset;
@@ -260,30 +260,10 @@ fn layer_suppresses_small_counts() {
     assert_eq!(fc["byrum"]["parameters"]["buffer_m"], 50.0);
 }
 
-/// Gi* hot spots on the demo at H3 resolution `res`, Hour × Season bins,
-/// with the example's defaults otherwise (k = 1, binary, analytic p, FDR 0.05).
+/// Gi* hot spots on the demo at H3 resolution `res` ([`common::demo_hot_spots`]).
 fn demo_hot_spots(ds: &Dataset, res: u8) -> (TimeBinning, BinSpec, Vec<u32>, H3HotSpots) {
-    let inc = &ds.incidents;
-    let binning = TimeBinning::default();
-    let spec = BinSpec::of(&[Dimension::Hour, Dimension::Season]);
-    let bins = binning.assign(&spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
-    let exposure = binning.exposure(&spec, &ds.period, ds.zone, ds.centre());
-    let res = h3_resolution(res).unwrap();
-    let cells = h3_cells(&inc.lon, &inc.lat, res).unwrap();
-    let area = analysis_cells(&cells, None, res).unwrap();
-    let counts = H3Counts::compute(
-        res,
-        &cells,
-        &bins,
-        None,
-        binning.labels(&spec),
-        exposure,
-        Some(&area),
-    )
-    .unwrap();
-    let hot =
-        H3HotSpots::compute(&counts, 1, Decay::Binary, &GiStar::new(), &ds.projection).unwrap();
-    (binning, spec, bins, hot)
+    let d = common::demo_hot_spots(ds, res);
+    (d.binning, d.spec, d.bins, d.hot)
 }
 
 #[test]

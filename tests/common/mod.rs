@@ -59,3 +59,51 @@ pub fn demo_dataset() -> byrum::Dataset {
         .build()
         .expect("demo data set")
 }
+
+/// The demo's Gi* pipeline as the main job runs it: Hour × Season bins, H3
+/// cells at `res` over the cells covering the data, k = 1 binary weights,
+/// analytic p and FDR 0.05.
+pub struct DemoHotSpots {
+    pub binning: byrum::TimeBinning,
+    pub spec: byrum::BinSpec,
+    pub bins: Vec<u32>,
+    pub labels: Vec<String>,
+    pub exposure: Vec<f64>,
+    pub counts: byrum::H3Counts,
+    pub hot: byrum::H3HotSpots,
+}
+
+/// [`DemoHotSpots`] of `ds` at H3 resolution `res`.
+pub fn demo_hot_spots(ds: &byrum::Dataset, res: u8) -> DemoHotSpots {
+    use byrum::*;
+    let inc = &ds.incidents;
+    let binning = TimeBinning::default();
+    let spec = BinSpec::of(&[Dimension::Hour, Dimension::Season]);
+    let bins = binning.assign(&spec, &inc.utc, &inc.offset, &inc.lon, &inc.lat);
+    let exposure = binning.exposure(&spec, &ds.period, ds.zone, ds.centre());
+    let labels = binning.labels(&spec);
+    let res = h3_resolution(res).expect("resolution");
+    let cells = h3_cells(&inc.lon, &inc.lat, res).expect("cells");
+    let area = analysis_cells(&cells, None, res).expect("area");
+    let counts = H3Counts::compute(
+        res,
+        &cells,
+        &bins,
+        None,
+        labels.clone(),
+        exposure.clone(),
+        Some(&area),
+    )
+    .expect("counts");
+    let hot = H3HotSpots::compute(&counts, 1, Decay::Binary, &GiStar::new(), &ds.projection)
+        .expect("Gi*");
+    DemoHotSpots {
+        binning,
+        spec,
+        bins,
+        labels,
+        exposure,
+        counts,
+        hot,
+    }
+}
