@@ -251,29 +251,9 @@ fn names_from_data_stay_inside_the_folder() {
 // ---------------------------------------------------------------------------
 // The main example, run as a program.
 
-/// The `report` example, built by `cargo test` next to the test binaries
-/// (`target/debug/examples/report`). `cargo test --test outputs` alone does
-/// not build examples, so the test builds it with the cargo that runs it (a
-/// no-op when it is fresh).
+/// The `report` example (`tests/common`).
 fn report_example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap(); // target/debug/deps/outputs-…
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("report{}", std::env::consts::EXE_SUFFIX));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut args = vec!["build", "--quiet", "--example", "report"];
-    if !cfg!(debug_assertions) {
-        args.push("--release"); // `cargo test --release`
-    }
-    let status = Command::new(cargo)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build --example report failed");
-    assert!(bin.is_file(), "no example at {}", bin.display());
-    bin
+    common::example_binary("report")
 }
 
 /// A small deterministic input: every 10th demo incident of January–June

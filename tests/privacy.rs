@@ -15,6 +15,8 @@
     clippy::float_cmp
 )]
 
+mod common;
+
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,59 +27,9 @@ use serde_json::Value;
 
 const K: u64 = 5;
 
-/// The example binary built by `cargo test` (`target/<profile>/examples/report`),
-/// built here if missing.
+/// The `report` example (`tests/common`).
 fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("report{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let ok = Command::new(env!("CARGO"))
-            .args(["build", "--example", "report"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "cargo build --example report failed");
-    }
-    bin
-}
-
-/// Every `step`-th incident of the demo (deterministic) and the demo's
-/// places, services, routes and interventions, in `dir`. Returns the input
-/// (lon, lat) pairs as written.
-fn demo_subset(dir: &Path, step: usize) -> Vec<(String, String)> {
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/aalborg");
-    let text = std::fs::read_to_string(demo.join("incidents.csv")).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let cols: Vec<&str> = header.split(',').collect();
-    let (ilon, ilat) = (
-        cols.iter().position(|c| *c == "lon").unwrap(),
-        cols.iter().position(|c| *c == "lat").unwrap(),
-    );
-    let mut out = String::from(header);
-    out.push('\n');
-    let mut pairs = Vec::new();
-    for line in lines.step_by(step) {
-        out.push_str(line);
-        out.push('\n');
-        let f: Vec<&str> = line.split(',').collect();
-        pairs.push((f[ilon].to_owned(), f[ilat].to_owned()));
-    }
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("incidents.csv"), out).unwrap();
-    for f in [
-        "places.geojson",
-        "services.geojson",
-        "routes.geojson",
-        "interventions.csv",
-    ] {
-        std::fs::copy(demo.join(f), dir.join(f)).unwrap();
-    }
-    pairs
+    common::example_binary("report")
 }
 
 fn run_example(input: &Path, out: &Path, extra: &[&str]) -> String {
@@ -91,12 +43,13 @@ fn run_example(input: &Path, out: &Path, extra: &[&str]) -> String {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "the example failed:\n{stdout}\n{}",
+    // Step lines (stdout) and warnings (stderr).
+    let stdout = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    assert!(output.status.success(), "the example failed:\n{stdout}");
     stdout
 }
 
@@ -385,7 +338,7 @@ fn main_example_outputs_hold_nothing_under_k() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     let out = tmp.path().join("out");
-    let pairs = demo_subset(&input, 40);
+    let pairs = common::demo_subset(&input, 40);
     assert!(pairs.len() > 1000);
     let coords = coordinate_set(&pairs);
     let stdout = run_example(
@@ -394,7 +347,7 @@ fn main_example_outputs_hold_nothing_under_k() {
         &["--tile-formats", "xyz", "--tile-zooms", "12-17"],
     );
     assert!(stdout.contains("not shown"), "{stdout}");
-    assert!(!stdout.contains("WARNING"), "{stdout}");
+    assert!(!stdout.contains("raw incident points"), "{stdout}");
     assert!(!out.join("incidents.geojson").exists());
 
     let mut problems = Vec::new();
@@ -513,9 +466,9 @@ fn raw_points_only_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     let out = tmp.path().join("out");
-    let pairs = demo_subset(&input, 200);
+    let pairs = common::demo_subset(&input, 200);
     let stdout = run_example(&input, &out, &["--no-tiles", "--raw-points"]);
-    assert!(stdout.contains("WARNING: wrote"), "{stdout}");
+    assert!(stdout.contains("warning: wrote"), "{stdout}");
     let text = std::fs::read_to_string(out.join("incidents.geojson")).unwrap();
     assert_eq!(raw_coordinates(&text, &coordinate_set(&pairs)), pairs.len());
 }

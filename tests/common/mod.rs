@@ -107,3 +107,67 @@ pub fn demo_hot_spots(ds: &byrum::Dataset, res: u8) -> DemoHotSpots {
         hot,
     }
 }
+
+/// An example program (`report`, `byrum`) of the profile the tests run in
+/// (`target/<profile>/examples/<name>`). `cargo test` builds examples;
+/// `cargo test --test x` alone does not, so it is built here with the cargo
+/// that runs the tests (a no-op when it is fresh).
+pub fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path"); // target/<profile>/deps/…
+    let profile_dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>");
+    let bin = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut args = vec!["build", "--quiet", "--example", name];
+    if !cfg!(debug_assertions) {
+        args.push("--release"); // `cargo test --release`
+    }
+    let ok = std::process::Command::new(cargo)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs")
+        .success();
+    assert!(ok, "cargo build --example {name} failed");
+    assert!(bin.is_file(), "no example at {}", bin.display());
+    bin
+}
+
+/// Every `step`-th incident of the demo (deterministic) and the demo's
+/// places, services, routes and interventions, in `dir`. Returns the input
+/// (lon, lat) pairs as written.
+pub fn demo_subset(dir: &std::path::Path, step: usize) -> Vec<(String, String)> {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/aalborg");
+    let text = std::fs::read_to_string(demo.join("incidents.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let cols: Vec<&str> = header.split(',').collect();
+    let (ilon, ilat) = (
+        cols.iter().position(|c| *c == "lon").unwrap(),
+        cols.iter().position(|c| *c == "lat").unwrap(),
+    );
+    let mut out = String::from(header);
+    out.push('\n');
+    let mut pairs = Vec::new();
+    for line in lines.step_by(step) {
+        out.push_str(line);
+        out.push('\n');
+        let f: Vec<&str> = line.split(',').collect();
+        pairs.push((f[ilon].to_owned(), f[ilat].to_owned()));
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("incidents.csv"), out).unwrap();
+    for f in [
+        "places.geojson",
+        "services.geojson",
+        "routes.geojson",
+        "interventions.csv",
+    ] {
+        std::fs::copy(demo.join(f), dir.join(f)).unwrap();
+    }
+    pairs
+}

@@ -3,7 +3,7 @@
 //! safe-haven sites and interventions. Each function computes, writes its
 //! layers and tables, and returns what the report quotes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use byrum::{
     BinSpec, Candidates, Dataset, Evaluation, Evaluations, H3HotSpots, HotCellRule,
@@ -14,57 +14,8 @@ use byrum::{
     services_layer, write_csv,
 };
 
-use crate::{Args, done, spinner};
-
-/// Options of the planner analyses.
-#[derive(Debug, clap::Args)]
-pub(crate) struct PlannerArgs {
-    /// Service kinds that count as help for the service-gap hours
-    /// (comma-separated: warming_room, drop_in_centre, shelter, health_room,
-    /// toilet, outreach, or any kind in the services file; "all" for every kind).
-    #[arg(
-        long,
-        default_value = "warming_room,drop_in_centre,shelter,health_room,outreach"
-    )]
-    pub gap_kinds: String,
-    /// Walking distance in metres (straight line) within which an open service reaches an incident.
-    #[arg(long, default_value_t = 500.0)]
-    pub gap_distance: f64,
-    /// Length of an outreach window in hours (1-24).
-    #[arg(long, default_value_t = 3)]
-    pub outreach_hours: u32,
-    /// How many outreach windows to list.
-    #[arg(long, default_value_t = 20)]
-    pub outreach_windows: usize,
-    /// Rank places by incidents per hour per 1,000 m² (per-area) or per hour (per-hour).
-    #[arg(long, default_value = "per-area")]
-    pub rank_by: String,
-    /// Length of a route segment in metres.
-    #[arg(long, default_value_t = 50.0)]
-    pub segment_length: f64,
-    /// Distance in metres from a route within which an incident counts for it.
-    #[arg(long, default_value_t = 50.0)]
-    pub route_buffer: f64,
-    /// Which Gi* hot cells the route coverage checks: fdr, 90, 95 or 99.
-    #[arg(long, default_value = "fdr")]
-    pub hot_cells: String,
-    /// Number of mobile safe havens to site.
-    #[arg(long, default_value_t = 5)]
-    pub havens: usize,
-    /// Walking radius in metres (straight line) a safe haven reaches.
-    #[arg(long, default_value_t = 250.0)]
-    pub haven_radius: f64,
-    /// Candidate sites: a GeoJSON file of points, or a grid spacing in metres (e.g. 100).
-    #[arg(long, default_value = "100")]
-    pub haven_candidates: String,
-    /// Interventions to evaluate (CSV: place_id, date, kind, description[, controls]);
-    /// default: interventions.csv in the --input folder.
-    #[arg(long)]
-    pub interventions: Option<PathBuf>,
-    /// Width in metres of the ring around an intervention place checked for displacement.
-    #[arg(long, default_value_t = 200.0)]
-    pub evaluation_ring: f64,
-}
+use super::args::Options;
+use super::ui::{done, spinner};
 
 /// What the services analysis gives the report.
 pub(crate) struct ServicesOut {
@@ -76,7 +27,7 @@ pub(crate) struct ServicesOut {
 /// Services: weekly timetable, service-gap hours per place and hour, ranked
 /// outreach windows, the services layer with open shares per map bin.
 pub(crate) fn services(
-    args: &Args,
+    args: &Options,
     ds: &Dataset,
     index: &SpatialIndex,
     place_of: &[u32],
@@ -146,7 +97,7 @@ pub(crate) fn services(
 
 /// Place profiles and ranking: `places.geojson`, `place_profiles.csv`, `place_hour_season.csv`.
 pub(crate) fn profiles(
-    args: &Args,
+    args: &Options,
     ds: &Dataset,
     index: &SpatialIndex,
     place_of: &[u32],
@@ -195,7 +146,7 @@ pub(crate) struct RoutesOut {
 /// hours: `route_segments.geojson`, `hot_spot_coverage.geojson`,
 /// `place_route_coverage.csv`.
 pub(crate) fn routes(
-    args: &Args,
+    args: &Options,
     ds: &Dataset,
     binning: &TimeBinning,
     spec: &BinSpec,
@@ -257,7 +208,7 @@ pub(crate) fn routes(
 /// Mobile safe havens: greedy maximal coverage over all hours and per map
 /// bin: `safe_havens.geojson`, `safe_haven_coverage.geojson`.
 pub(crate) fn havens(
-    args: &Args,
+    args: &Options,
     ds: &Dataset,
     bins: &[u32],
     labels: &[String],
@@ -342,13 +293,13 @@ fn read_points(path: &Path) -> byrum::Result<Vec<(f64, f64)>> {
 /// Interventions from the file given or `interventions.csv` in the input
 /// folder, evaluated: `interventions.csv` (results) and `interventions.geojson`.
 pub(crate) fn interventions(
-    args: &Args,
+    args: &Options,
     ds: &Dataset,
     index: &SpatialIndex,
     input: Option<&Path>,
     stamp: &dyn Fn(&mut Layer),
 ) -> byrum::Result<Option<(Evaluations, IngestReport)>> {
-    let path = match (&args.planner.interventions, input) {
+    let path = match (&args.planner.eval.interventions, input) {
         (Some(p), _) => p.clone(),
         (None, Some(dir)) if dir.join("interventions.csv").is_file() => {
             dir.join("interventions.csv")
@@ -359,7 +310,7 @@ pub(crate) fn interventions(
     let (list, report) = read_interventions(&path, &ds.places)?;
     let eval = Evaluation::new()
         .min_count(args.min_count)
-        .buffer_m(args.planner.evaluation_ring)
+        .buffer_m(args.planner.eval.evaluation_ring)
         .evaluate_all(ds, index, &list)?;
     write_csv(
         &mut eval.table()?,

@@ -1,14 +1,13 @@
 //! Maps of the report: one colour scale for every bin, heatmap tiles
 //! (XYZ, MBTiles, PMTiles), the legend, overview images and small multiples.
 
+use super::args::Options;
+use super::ui::{self, done, spinner};
 use byrum::{
     ColourScale, DensitySurface, HeatmapTiles, MetricGrid, Ramp, Scaling, TimeBinning,
     tiles_touching, write_atomic,
 };
 use geo::BoundingRect;
-use indicatif::{ProgressBar, ProgressStyle};
-
-use crate::{Args, done, spinner};
 
 /// A density for messages: three significant digits, however small.
 pub(crate) fn sig(v: f64) -> String {
@@ -20,10 +19,10 @@ pub(crate) fn sig(v: f64) -> String {
 }
 
 /// The colour scale of tiles and images: one domain for every bin, so bins compare by eye.
-fn colour_scale(args: &Args, all: &[&DensitySurface]) -> byrum::Result<ColourScale> {
-    let ramp: Ramp = args.ramp.parse()?;
-    let t = args.colour_threshold;
-    let domain = match args.colour_max.trim() {
+fn colour_scale(args: &Options, all: &[&DensitySurface]) -> byrum::Result<ColourScale> {
+    let ramp: Ramp = args.maps.ramp.parse()?;
+    let t = args.maps.colour_threshold;
+    let domain = match args.maps.colour_max.trim() {
         "max" => ColourScale::shared_domain(all, t, None)?,
         q if q.starts_with('q') => {
             let q: f64 = q[1..].parse().map_err(|_| byrum::Error::Parameter {
@@ -40,7 +39,7 @@ fn colour_scale(args: &Args, all: &[&DensitySurface]) -> byrum::Result<ColourSca
             (t * top, top)
         }
     };
-    let scaling = match args.colour_scale.as_str() {
+    let scaling = match args.maps.colour_scale.as_str() {
         "linear" => Scaling::Linear,
         "log" => Scaling::Log,
         "quantile" => Scaling::Quantile(ColourScale::quantile_breaks(all, domain, 7)?),
@@ -113,7 +112,7 @@ fn visible_extent(
 /// Tiles (XYZ, MBTiles, PMTiles per bin), the legend, one overview image per
 /// bin and the small multiples, all on one colour scale.
 pub(crate) fn write_maps(
-    args: &Args,
+    args: &Options,
     ds: &byrum::Dataset,
     binning: &TimeBinning,
     period_hours: &[f64],
@@ -127,7 +126,7 @@ pub(crate) fn write_maps(
     all.extend(surfaces.iter());
     let scale = colour_scale(args, &all)?;
     let unit = "incidents per km² per hour";
-    let scaling_name = args.colour_scale.as_str();
+    let scaling_name = args.maps.colour_scale.as_str();
     let (grid_e, grid_n) = (
         grid.x0 + grid.nx as f64 * grid.dx,
         grid.y0 + grid.ny as f64 * grid.dy,
@@ -168,12 +167,12 @@ pub(crate) fn write_maps(
     )?;
     let mut tile_sets = serde_json::Value::Null;
     let mut zoom_range = serde_json::Value::Null;
-    if !args.no_tiles {
-        let zooms = parse_zooms(&args.tile_zooms)?;
+    if !args.maps.no_tiles {
+        let zooms = parse_zooms(&args.maps.tile_zooms)?;
         // Privacy: no zoom whose pixels are finer than 1/8 of the bandwidth.
         let writer = HeatmapTiles::new(&scale, &ds.projection)
-            .size(args.tile_size)
-            .min_bandwidth_m(args.min_bandwidth);
+            .size(args.maps.tile_size)
+            .min_bandwidth_m(args.density.min_bandwidth);
         let narrowest = all
             .iter()
             .map(|s| byrum::tile_bandwidth_m(s))
@@ -185,11 +184,11 @@ pub(crate) fn write_maps(
         let zooms = match limit {
             Some(m) if m >= *zooms.start() => {
                 if m < *zooms.end() {
-                    println!(
+                    ui::say(&format!(
                         "  tiles stop at zoom {m}, not {}: deeper pixels would be finer than 1/{} of the {narrowest:.0} m bandwidth (privacy)",
                         zooms.end(),
                         byrum::PIXELS_PER_BANDWIDTH
-                    );
+                    ));
                 }
                 *zooms.start()..=m.min(*zooms.end())
             }
@@ -198,13 +197,13 @@ pub(crate) fn write_maps(
                     name: "--tile-zooms",
                     reason: format!(
                         "{}: a {narrowest:.0} m bandwidth allows tiles down to zoom {} only (privacy); lower the zooms or use --no-tiles",
-                        args.tile_zooms,
+                        args.maps.tile_zooms,
                         limit.map_or_else(|| "none".to_owned(), |m| m.to_string())
                     ),
                 });
             }
         };
-        let formats: Vec<&str> = args.tile_formats.split(',').map(str::trim).collect();
+        let formats: Vec<&str> = args.maps.tile_formats.split(',').map(str::trim).collect();
         if let Some(bad) = formats
             .iter()
             .find(|f| !matches!(**f, "xyz" | "mbtiles" | "pmtiles"))
@@ -216,25 +215,23 @@ pub(crate) fn write_maps(
         }
         let mut tiles = tiles_touching(&lonlat_extent, zooms.clone())?;
         let mut deepest = *zooms.end();
-        while tiles.len() * all.len() > args.max_tile_renders && deepest > *zooms.start() {
+        while tiles.len() * all.len() > args.maps.max_tile_renders && deepest > *zooms.start() {
             deepest -= 1;
             tiles.retain(|t| t.z <= deepest);
         }
         if deepest < *zooms.end() {
-            println!(
+            ui::say(&format!(
                 "  tiles stop at zoom {deepest}, not {}: deeper zooms would exceed --max-tile-renders {} ({} tiles × {} bins); raise it or narrow --tile-zooms or --study-area",
                 zooms.end(),
-                args.max_tile_renders,
+                args.maps.max_tile_renders,
                 tiles_touching(&lonlat_extent, zooms.clone())?.len(),
                 all.len()
-            );
+            ));
         }
-        let bar = ProgressBar::new(tiles.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {bar:30} {pos}/{len} ({eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        let bar = ui::bar(
+            tiles.len() as u64,
+            &format!("heatmap tiles × {} bins", all.len()),
         );
-        bar.set_message(format!("heatmap tiles × {} bins", all.len()));
         let refs: Vec<(&str, &DensitySurface)> = names
             .iter()
             .map(String::as_str)
@@ -252,7 +249,7 @@ pub(crate) fn write_maps(
             .attribution("byrum")
             .write(&refs, &tiles, &tiles_dir, |n| bar.set_position(n as u64))?;
         bar.finish_and_clear();
-        println!(
+        ui::say(&format!(
             "✔ wrote {} tiles for {} bins ({} of {} tiles × bins had something to show) as {} in {:.1} s",
             tiles.len(),
             all.len(),
@@ -260,7 +257,7 @@ pub(crate) fn write_maps(
             tiles.len() * all.len(),
             formats.join(", "),
             started.elapsed().as_secs_f64()
-        );
+        ));
         zoom_range = serde_json::json!([zooms.start(), deepest]);
         // Paths relative to tiles/ (where legend.json lies).
         let rel = |p: &Option<std::path::PathBuf>| {
@@ -287,11 +284,11 @@ pub(crate) fn write_maps(
         "scaling": scaling_name,
         "breaks": match scale.scaling() { Scaling::Quantile(b) => serde_json::json!(b), _ => serde_json::Value::Null },
         "transparent_below": scale.domain().0,
-        "tile_size": args.tile_size,
+        "tile_size": args.maps.tile_size,
         "zooms": zoom_range,
         "tile_sets": tile_sets,
         "min_count": args.min_count,
-        "min_bandwidth_m": args.min_bandwidth,
+        "min_bandwidth_m": args.density.min_bandwidth,
         "image": "images/legend.png",
     });
     write_atomic(
@@ -328,7 +325,7 @@ pub(crate) fn write_maps(
         args.min_count
     );
     let map = byrum::OverviewMap::new(&ds.projection, extent, &scale)
-        .width(args.image_width)
+        .width(args.maps.image_width)
         .legend("Incident density", unit)
         .footer(footer)
         .places(&ds.places)
@@ -384,7 +381,7 @@ pub(crate) fn write_maps(
         .collect();
     let cols: Vec<String> = binning.seasons.names().to_vec();
     let refs: Vec<&DensitySurface> = surfaces.iter().collect();
-    let img = map.width(args.image_width.max(1200)).small_multiples(
+    let img = map.width(args.maps.image_width.max(1200)).small_multiples(
         &refs,
         &rows,
         &cols,
