@@ -384,15 +384,24 @@ fn main_example_is_reproducible_atomic_and_contained() {
     assert_eq!(names(base.path()), ["four", "input", "one"]);
 
     // A run killed earlier left its staging folder; now a run fails late
-    // (an unknown report language is only used after every map, layer and
-    // table is written) into `one`.
+    // (the safe-haven candidates file is read only after the maps, tiles and
+    // the services, profile and route layers are written) into `one`.
     let killed = base
         .path()
         .join(format!("one.byrum-partial-{}-0", u32::MAX - 1));
     std::fs::create_dir_all(killed.join("tiles")).unwrap();
     std::fs::write(killed.join(OutputDir::MARKER), b"").unwrap();
-    let (ok, stderr) = run_report(&bin, &input, &one, 4, &["--lang", "xx"]);
-    assert!(!ok && stderr.contains("invalid language"), "{stderr}");
+    let (ok, stderr) = run_report(
+        &bin,
+        &input,
+        &one,
+        4,
+        &["--haven-candidates", "no-such-candidates.geojson"],
+    );
+    assert!(
+        !ok && stderr.contains("no-such-candidates.geojson"),
+        "{stderr}"
+    );
     assert!(
         snapshot(&one) == a,
         "the failed run changed the old outputs"

@@ -53,23 +53,6 @@ fn run_example(input: &Path, out: &Path, extra: &[&str]) -> String {
     stdout
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Whether a column or property holds a count of incidents. The rule: the
 /// name (lower case) starts with `cat_` (category counts) or contains
 /// `count`, `incidents` or `unmet`; but not if it contains `share`, `per_`,
@@ -352,7 +335,7 @@ fn main_example_outputs_hold_nothing_under_k() {
 
     let mut problems = Vec::new();
     let mut scanned = (0, 0, 0);
-    for path in files_under(&out) {
+    for path in common::files_under(&out) {
         let rel = path.strip_prefix(&out).unwrap().display().to_string();
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         if matches!(ext, "png" | "mbtiles" | "pmtiles") {

@@ -171,3 +171,21 @@ pub fn demo_subset(dir: &std::path::Path, step: usize) -> Vec<(String, String)> 
     }
     pairs
 }
+
+/// Every file under `dir` (recursively), sorted.
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -124,38 +124,51 @@ fn write_isolines(
     Ok(())
 }
 
-/// Tiles, legend and images (unless the density is empty everywhere).
+/// The services open in each map bin; tiles, legend and images (unless the
+/// density is empty everywhere); the raw points with `--raw-points`. Returns
+/// the open shares (the services layer uses them too).
 fn write_map_outputs(
     args: &Options,
     loaded: &Loaded,
     bins: &Binned,
     density: &Density,
-    shares: &[Option<Vec<f64>>],
     summary: &mut Summary,
-) -> byrum::Result<()> {
+) -> byrum::Result<Vec<Option<Vec<f64>>>> {
+    let ds = &loaded.ds;
+    let shares = byrum::open_shares(
+        &ds.services,
+        &bins.binning,
+        &bins.map_spec,
+        &ds.period,
+        ds.zone,
+        ds.centre(),
+    );
+    if args.raw_points {
+        pipeline::write_raw_points(ds, &args.out.join("incidents.geojson"))?;
+    }
     if density.top <= 0.0 {
         ui::say(&format!(
             "  no maps: every density cell has fewer than {} incidents within reach",
             args.min_count
         ));
-        return Ok(());
+        return Ok(shares);
     }
     write_maps(
         args,
-        &loaded.ds,
+        ds,
         &bins.binning,
         &bins.map_exposure,
         &density.grid,
         &density.overall,
         &density.surfaces,
         &bins.map_bins,
-        shares,
+        &shares,
     )?;
     if !args.maps.no_tiles {
         summary.wrote("tiles/ (per time bin) and tiles/legend.json");
     }
     summary.wrote("images/ (overview per time bin, small multiples, legend)");
-    Ok(())
+    Ok(shares)
 }
 
 /// The place × time table, the time-bin totals and the ingest report.
@@ -230,19 +243,7 @@ pub(crate) fn report(args: &Options) -> byrum::Result<Summary> {
     let (ds, index, place_of) = (&loaded.ds, &loaded.index, &loaded.place_of);
     create_dir(&args.out)?;
     let stamp = stamper(ds, &bins.binning, &loaded.inputs.incidents);
-    // Services open in each map bin, for the maps and the services layer.
-    let shares = byrum::open_shares(
-        &ds.services,
-        &bins.binning,
-        &bins.map_spec,
-        &ds.period,
-        ds.zone,
-        ds.centre(),
-    );
-    write_map_outputs(args, &loaded, &bins, &density, &shares, &mut summary)?;
-    if args.raw_points {
-        pipeline::write_raw_points(ds, &args.out.join("incidents.geojson"))?;
-    }
+    let shares = write_map_outputs(args, &loaded, &bins, &density, &mut summary)?;
 
     // Planner analyses.
     let services = planner::services(
@@ -344,19 +345,7 @@ pub(crate) fn tiles(args: &Options) -> byrum::Result<Summary> {
     let bins = pipeline::bin(args, &loaded.ds)?;
     let density = pipeline::density(args, &loaded.ds, &bins)?;
     create_dir(&args.out)?;
-    let ds = &loaded.ds;
-    let shares = byrum::open_shares(
-        &ds.services,
-        &bins.binning,
-        &bins.map_spec,
-        &ds.period,
-        ds.zone,
-        ds.centre(),
-    );
-    write_map_outputs(args, &loaded, &bins, &density, &shares, &mut summary)?;
-    if args.raw_points {
-        pipeline::write_raw_points(ds, &args.out.join("incidents.geojson"))?;
-    }
+    write_map_outputs(args, &loaded, &bins, &density, &mut summary)?;
     write_ingest(args, &loaded, None, &mut summary)?;
     summary.findings.insert(
         "density".into(),
