@@ -238,8 +238,7 @@ impl PeriodKey {
     /// The first local date of the next period.
     fn next_first_day(&self) -> NaiveDate {
         let (y, m) = match self.month {
-            None => (self.year + 1, 1),
-            Some(12) => (self.year + 1, 1),
+            None | Some(12) => (self.year + 1, 1),
             Some(m) => (self.year, m + 1),
         };
         NaiveDate::from_ymd_opt(y, m, 1).unwrap_or_default()
@@ -838,11 +837,19 @@ impl CellBinAggregate {
             self.zone.name().to_owned(),
             other.zone.name().to_owned(),
         )?;
-        differ(
-            "time bins",
-            self.bin_labels.join(","),
-            other.bin_labels.join(","),
-        )?;
+        let bins = |labels: &[String]| {
+            let shown: Vec<&str> = labels.iter().take(2).map(String::as_str).collect();
+            let more = if labels.len() > 2 { ", …" } else { "" };
+            format!("{} bins ({}{more})", labels.len(), shown.join(", "))
+        };
+        if self.bin_labels != other.bin_labels {
+            differ("time bins", bins(&self.bin_labels), bins(&other.bin_labels))?;
+            differ(
+                "time bins",
+                self.bin_labels.join(", "),
+                other.bin_labels.join(", "),
+            )?;
+        }
         differ(
             "time dimensions",
             self.bin_dimensions.join(","),

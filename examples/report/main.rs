@@ -184,6 +184,12 @@ struct Args {
     /// Language of the planner report (report.md, report.html): en or da.
     #[arg(long, default_value = "en")]
     lang: String,
+
+    // issue 7, mergeable aggregates:
+    /// Also write exact H3 × time-bin × month counts and exposure (Parquet) to this folder, for
+    /// merging runs split by region or year. NOT suppressed, not for publication: keep it outside --out.
+    #[arg(long)]
+    aggregates: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -868,6 +874,20 @@ fn run(args: &Args) -> byrum::Result<()> {
     );
     for (reason, n) in &summary.rejected_by_reason {
         println!("  rejected {n:>7} rows: {reason}");
+    }
+
+    // issue 7, mergeable aggregates (analyst's intermediate data, exact counts, not in --out):
+    if let Some(dir) = &args.aggregates {
+        let agg = byrum::Aggregation::new(res)
+            .binning(binning.clone(), map_spec.clone())
+            .compute(&ds)?;
+        let files = agg.write_partitioned(dir)?;
+        println!(
+            "wrote aggregates (exact counts, not for publication) to {}: {} files, {} count rows",
+            dir.display(),
+            files.files.len(),
+            files.count_rows
+        );
     }
     Ok(())
 }
