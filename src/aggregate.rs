@@ -885,11 +885,11 @@ impl CellBinAggregate {
     /// Writes the aggregate as Hive-partitioned Parquet under `dir` (layout in
     /// the module documentation), every file atomically (temporary name, then
     /// rename), the manifest last. A folder that already holds an aggregate
-    /// has its `counts/` and `exposure/` replaced; any other non-empty folder
-    /// is refused.
+    /// (or the remains of an interrupted write) is replaced; a folder holding
+    /// anything else is refused.
     ///
     /// # Errors
-    /// [`Error::Parameter`] for a non-empty folder that is not an aggregate;
+    /// [`Error::Parameter`] for a folder holding files that are not an aggregate's;
     /// [`Error::Io`] or a polars error if a file cannot be written.
     pub fn write_partitioned(&self, dir: &Path) -> Result<AggregateFiles> {
         prepare_folder(dir)?;
@@ -1264,33 +1264,46 @@ fn hex_of(cell: u64) -> String {
     format!("{cell:x}")
 }
 
-/// Creates `dir`, or clears the `counts/` and `exposure/` of an earlier
-/// aggregate in it; refuses any other non-empty folder.
+/// Creates `dir`, or clears an earlier aggregate in it (its manifest,
+/// `counts/` and `exposure/`, also when an interrupted write left no
+/// manifest); refuses a folder holding anything else.
 fn prepare_folder(dir: &Path) -> Result<()> {
     match std::fs::read_dir(dir) {
-        Ok(mut entries) => {
-            if dir.join(AGGREGATE_MANIFEST).is_file() {
-                // Manifest first: a half-cleared folder is never mistaken for an aggregate.
-                std::fs::remove_file(dir.join(AGGREGATE_MANIFEST))
-                    .map_err(|e| Error::io("write", dir.join(AGGREGATE_MANIFEST), e))?;
-                for sub in ["counts", "exposure"] {
-                    let p = dir.join(sub);
-                    if p.exists() {
-                        std::fs::remove_dir_all(&p).map_err(|e| Error::io("write", &p, e))?;
-                    }
+        Ok(entries) => {
+            let ours = |name: &str| {
+                name == AGGREGATE_MANIFEST
+                    || name == "counts"
+                    || name == "exposure"
+                    || (name.starts_with('.')
+                        && Path::new(name)
+                            .extension()
+                            .is_some_and(|x| x.eq_ignore_ascii_case("tmp")))
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io("read", dir, e))?;
+                if !ours(&entry.file_name().to_string_lossy()) {
+                    return Err(Error::parameter(
+                        "aggregate folder",
+                        format!(
+                            "{} holds {}, which is not part of an aggregate; choose an empty or new folder",
+                            dir.display(),
+                            entry.file_name().display()
+                        ),
+                    ));
                 }
-                Ok(())
-            } else if entries.next().is_some() {
-                Err(Error::parameter(
-                    "aggregate folder",
-                    format!(
-                        "{} is not empty and holds no {AGGREGATE_MANIFEST}; choose an empty or new folder",
-                        dir.display()
-                    ),
-                ))
-            } else {
-                Ok(())
             }
+            // Manifest first: a half-cleared folder is never mistaken for an aggregate.
+            let manifest = dir.join(AGGREGATE_MANIFEST);
+            if manifest.exists() {
+                std::fs::remove_file(&manifest).map_err(|e| Error::io("write", &manifest, e))?;
+            }
+            for sub in ["counts", "exposure"] {
+                let p = dir.join(sub);
+                if p.exists() {
+                    std::fs::remove_dir_all(&p).map_err(|e| Error::io("write", &p, e))?;
+                }
+            }
+            Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))

@@ -262,8 +262,15 @@ fn round_trip_and_layout() {
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("notes.txt"), "mine").unwrap();
     let err = agg.write_partitioned(&other).unwrap_err().to_string();
-    assert!(err.contains("not empty"), "{err}");
+    assert!(
+        err.contains("notes.txt") && err.contains("not part of an aggregate"),
+        "{err}"
+    );
     assert!(other.join("notes.txt").is_file());
+    // The remains of an interrupted write (no manifest yet) are replaced.
+    std::fs::remove_file(dir.join(AGGREGATE_MANIFEST)).unwrap();
+    agg.write_partitioned(&dir).unwrap();
+    assert_eq!(CellBinAggregate::read_partitioned(&dir).unwrap(), agg);
 }
 
 /// A small constructed data set: Copenhagen, 2023.
