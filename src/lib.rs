@@ -205,3 +205,10 @@ pub use output::{MAX_NAME_BYTES, OutputDir, safe_file_name};
 // issue 6, differencing (complementary suppression across linked counts):
 pub use privacy::{LinkedCounts, shown_if, withheld_parts, withheld_table};
 pub use service_gap::GapWithheld;
+
+// issue 7, mergeable aggregates (aggregate):
+mod aggregate;
+pub use aggregate::{
+    AGGREGATE_MANIFEST, AggregateFiles, Aggregation, BinExposure, CellBinAggregate, CellBinCount,
+    Partitioning, PeriodKey,
+};

@@ -272,8 +272,20 @@ fn a_saved_config_reruns_the_same_analysis_and_the_command_line_wins() {
         ingest["accepted"].as_u64().unwrap() + ingest["rejected"].as_u64().unwrap()
     );
     assert!(from_file["files"].as_u64().unwrap() > 30);
-    let overridden = json(&["--h3-res", "10"]);
+    assert!(!d.join("aggs").exists(), "aggregates only when asked");
+    let overridden = json(&["--h3-res", "10", "--aggregates", "aggs"]);
     assert_eq!(overridden["findings"]["hot_spots"]["h3_resolution"], 10);
+    // The exact (unsuppressed) aggregates go where asked, outside --out.
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("aggs").join(byrum::AGGREGATE_MANIFEST)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["suppressed"], false);
+    assert!(
+        common::files_under(&d.join("c"))
+            .iter()
+            .all(|p| !p.to_string_lossy().contains("parquet"))
+    );
 }
 
 #[test]

@@ -304,6 +304,11 @@ pub(crate) struct HotArgs {
     /// Change map: B starts on this local date (YYYY-MM-DD) [default: the middle of the period].
     #[arg(long, value_name = "DATE")]
     pub change_split: Option<String>,
+    /// Also write exact H3 × time-bin × month counts and exposure (partitioned Parquet) to
+    /// this folder, to merge runs split by region or year. NOT suppressed, not for
+    /// publication: keep it outside --out.
+    #[arg(long, value_name = "DIR")]
+    pub aggregates: Option<PathBuf>,
 }
 
 /// Kernel density.

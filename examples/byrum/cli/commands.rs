@@ -97,6 +97,30 @@ fn write_hot_spot_layers(
     Ok(())
 }
 
+/// With `--aggregates DIR`: the exact counts per H3 cell, map bin and month,
+/// and the exposure, as partitioned Parquet for merging split runs (outside
+/// the output folder: not suppressed).
+fn write_aggregates(args: &Options, ds: &byrum::Dataset, bins: &Binned) -> byrum::Result<()> {
+    let Some(dir) = &args.hot.aggregates else {
+        return Ok(());
+    };
+    let pb = ui::spinner("mergeable aggregates");
+    let agg = byrum::Aggregation::new(byrum::h3_resolution(args.hot.h3_res)?)
+        .binning(bins.binning.clone(), bins.map_spec.clone())
+        .compute(ds)?;
+    let files = agg.write_partitioned(dir)?;
+    ui::done(
+        &pb,
+        format!(
+            "wrote aggregates (exact counts, not for publication) to {}: {} files, {} count rows",
+            dir.display(),
+            files.files.len(),
+            files.count_rows
+        ),
+    );
+    Ok(())
+}
+
 /// The isolines: over all hours and per bin.
 fn write_isolines(
     args: &Options,
@@ -276,6 +300,7 @@ pub(crate) fn report(args: &Options) -> byrum::Result<Summary> {
         planner::interventions(args, ds, index, loaded.inputs.dir.as_deref(), &stamp)?;
 
     write_hot_spot_layers(args, ds, &hs, &stamp, &mut summary)?;
+    write_aggregates(args, ds, &bins)?;
     write_isolines(args, density, &stamp, &mut summary)?;
     let time_bins = write_tables(
         args,
@@ -332,6 +357,7 @@ pub(crate) fn hotspots(args: &Options) -> byrum::Result<Summary> {
         pipeline::write_raw_points(&loaded.ds, &args.out.join("incidents.geojson"))?;
     }
     write_hot_spot_layers(args, &loaded.ds, &hs, &stamp, &mut summary)?;
+    write_aggregates(args, &loaded.ds, &bins)?;
     write_isolines(args, density, &stamp, &mut summary)?;
     write_tables(args, &loaded, &bins, None, &mut summary)?;
     write_viewer(args, &mut summary)?;
