@@ -27,6 +27,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 mod maps;
 mod planner;
+#[path = "../byrum/viewer.rs"]
+mod viewer;
 
 use maps::write_maps;
 
@@ -869,6 +871,7 @@ fn run(args: &Args) -> byrum::Result<()> {
     for (reason, n) in &summary.rejected_by_reason {
         println!("  rejected {n:>7} rows: {reason}");
     }
+    viewer::write_viewer(&args.out)?.print();
     Ok(())
 }
 
