@@ -523,16 +523,18 @@
       time.appendChild(bb);
     }
     const bin = currentBin();
-    let text = 'Showing ' + binLabel(bin) + '.';
+    let hint = '';
     if (twoWay) {
-      text += bin === 'all'
-        ? ' Pick an hour or a season to see that time; maps exist per hour × season.'
-        : ' “All hours” and “All year” go together: the maps exist for the whole period and for each hour × season.';
+      hint = bin === 'all'
+        ? 'Pick an hour or a season: the maps exist per hour × season.'
+        : '“All hours” and “All year” go together: the maps exist for the whole period and per hour × season.';
     }
     if (heat && !(tileSets[bin] && tileSets[bin].tiles.length)) {
-      text += ' No heatmap for this time: no area had enough incidents nearby to be shown.';
+      hint = 'No heatmap for this time: no area had enough incidents nearby to be shown. ' + hint;
     }
-    showing.textContent = text;
+    showing.innerHTML = '';
+    showing.appendChild(el('strong', { text: 'Showing ' + binLabel(bin) }));
+    showing.appendChild(el('span', { text: hint }));
     time.appendChild(showing);
   }
 
