@@ -327,6 +327,79 @@ fn run_report(
     (output.status.success(), stderr)
 }
 
+/// The offline viewer of a run (`examples/byrum/viewer.rs`): `index.html`
+/// and `viewer/data.js` exist, data.js is JSON after its prefix, lists the
+/// tile sets' bins of `tiles/legend.json` with tiles that exist, and embeds
+/// the aggregate layers the run wrote, never raw incident points.
+fn viewer_shows_the_run(files: &BTreeMap<String, Vec<u8>>) {
+    let viewer_layers = [
+        "gistar_h3.geojson",
+        "safe_haven_coverage.geojson",
+        "hot_spot_coverage.geojson",
+        "places.geojson",
+        "route_segments.geojson",
+        "services.geojson",
+        "safe_havens.geojson",
+    ];
+    for f in ["index.html", "viewer/data.js", "viewer/viewer.js"] {
+        assert!(files.contains_key(f), "{f} missing");
+    }
+    let text = String::from_utf8(files["viewer/data.js"].clone()).unwrap();
+    let json = text
+        .strip_prefix("window.BYRUM_DATA = ")
+        .and_then(|t| t.strip_suffix(";\n"))
+        .expect("data.js is `window.BYRUM_DATA = {...};`");
+    let data: serde_json::Value = serde_json::from_str(json).unwrap();
+    let legend: serde_json::Value = serde_json::from_slice(&files["tiles/legend.json"]).unwrap();
+    let legend_bins: Vec<&serde_json::Value> = legend["tile_sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["bin"])
+        .collect();
+    let bins: Vec<&serde_json::Value> = data["bins"].as_array().unwrap().iter().collect();
+    assert_eq!(bins, legend_bins);
+    assert!(bins.len() > 2 && bins[0] == "all");
+    for set in data["tile_sets"].as_array().unwrap() {
+        let path = set["path"].as_str().unwrap();
+        let tiles = set["tiles"].as_array().unwrap();
+        assert!(
+            !tiles.is_empty() || set["bin"] != "all",
+            "no tiles listed for all"
+        );
+        for t in tiles {
+            let key = format!("{path}/{}.png", t.as_str().unwrap());
+            assert!(files.contains_key(&key), "{key} listed but not written");
+        }
+    }
+    let layers: Vec<&str> = data["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["file"].as_str().unwrap())
+        .collect();
+    let written: Vec<&str> = viewer_layers
+        .into_iter()
+        .filter(|f| files.contains_key(*f))
+        .collect();
+    assert_eq!(layers, written);
+    assert!(layers.contains(&"places.geojson") && layers.contains(&"gistar_h3.geojson"));
+    assert!(!text.contains("incidents.geojson"));
+    assert!(
+        data["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["name"] != "incidents")
+    );
+    // Leaflet is in the page exactly when it was copied into the folder.
+    let html = String::from_utf8_lossy(&files["index.html"]);
+    assert_eq!(
+        data["leaflet"] == true,
+        files.contains_key("viewer/lib/leaflet.js") && html.contains("viewer/lib/leaflet.js"),
+    );
+}
+
 /// Two runs of the main example on the same small input, with 1 and with 4
 /// rayon threads, give byte-identical output trees (every file, tiles and
 /// MBTiles/PMTiles archives included); place names from the data never leave
@@ -368,6 +441,7 @@ fn main_example_is_reproducible_atomic_and_contained() {
     for (k, v) in &a {
         assert!(v == &b[k], "{k} differs between 1 and 4 threads");
     }
+    viewer_shows_the_run(&a);
     // The hostile place names reached the outputs (as data) ...
     assert!(String::from_utf8_lossy(&a["places.geojson"]).contains("../../etc"));
     // ... but no path: every name is a plain one, nothing was written next to

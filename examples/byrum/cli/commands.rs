@@ -250,8 +250,9 @@ fn write_viewer(args: &Options, summary: &mut Summary) -> byrum::Result<()> {
         return Ok(());
     }
     let v = viewer::write_viewer(&args.out)?;
+    ui::say(&v.line());
     for w in &v.warnings {
-        ui::warn(w);
+        ui::warn(&format!("viewer: {w}"));
     }
     summary.wrote("index.html (the map viewer) and viewer/");
     Ok(())
