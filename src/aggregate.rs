@@ -91,7 +91,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 use h3o::{CellIndex, Resolution};
 use polars::prelude::*;
@@ -102,7 +102,7 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::grid::{H3Counts, h3_cells, h3_resolution};
 use crate::output::write_atomic;
-use crate::time::{BinSpec, Dimension, Period, TimeBinning, parse_zone};
+use crate::time::{BinSpec, Dimension, Period, TimeBinning, local_date, parse_zone};
 
 /// The manifest's file name in an aggregate folder.
 pub const AGGREGATE_MANIFEST: &str = "_byrum_aggregate.json";
@@ -516,12 +516,7 @@ fn calendar_periods(
     zone: Tz,
     period: &Period,
 ) -> Result<Vec<(PeriodKey, Period)>> {
-    let date = |t: i64| {
-        DateTime::from_timestamp(t, 0)
-            .unwrap_or_default()
-            .with_timezone(&zone)
-            .date_naive()
-    };
+    let date = |t: i64| local_date(zone, t);
     let mut key = partitioning.key_of(date(period.start));
     let last = partitioning.key_of(date(period.end - 1));
     let mut out = Vec::new();

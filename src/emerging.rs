@@ -36,7 +36,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::gistar::GiStar;
 use crate::stats::benjamini_hochberg;
-use crate::time::Period;
+use crate::time::{Period, local_date};
 use crate::trend::{MannKendall, Trend, mann_kendall};
 use crate::weights::SpatialWeights;
 
@@ -142,13 +142,6 @@ impl PeriodLength {
 /// that day where midnight is skipped), from [`Period::local_dates`].
 fn local_midnight(zone: Tz, date: NaiveDate) -> i64 {
     Period::local_dates(zone, date, date).map_or(0, |p| p.start)
-}
-
-fn local_date(zone: Tz, utc: i64) -> NaiveDate {
-    DateTime::from_timestamp(utc, 0)
-        .unwrap_or_default()
-        .with_timezone(&zone)
-        .date_naive()
 }
 
 /// Consecutive periods covering a span `[start, end)`, for emerging hot spots

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Timelike};
+use chrono::{Datelike, Timelike};
 use geo::{Distance, Euclidean, Point};
 use geojson::JsonObject;
 use polars::prelude::{Column, DataFrame};
@@ -27,6 +27,7 @@ use crate::layer::Layer;
 use crate::model::ServiceKind;
 use crate::opening::{Timetable, WEEKDAY_LABELS};
 use crate::privacy::shown_if;
+use crate::time::local_date;
 
 /// No open service within reach (in [`ServiceGapResult::nearest_open`]).
 pub const NO_SERVICE: u32 = u32::MAX;
@@ -793,12 +794,7 @@ fn services_near_place(
 
 /// How many of each weekday (Monday first) the period's local dates hold.
 fn weekday_occurrences(ds: &Dataset) -> [u32; 7] {
-    let day = |t: i64| {
-        DateTime::from_timestamp(t, 0)
-            .unwrap_or_default()
-            .with_timezone(&ds.zone)
-            .date_naive()
-    };
+    let day = |t: i64| local_date(ds.zone, t);
     let mut counts = [0u32; 7];
     if ds.period.end <= ds.period.start {
         return counts;

@@ -1049,6 +1049,14 @@ pub struct Period {
     pub end: i64,
 }
 
+/// The local calendar date of the UTC second `utc` in `zone`.
+pub(crate) fn local_date(zone: Tz, utc: i64) -> NaiveDate {
+    DateTime::from_timestamp(utc, 0)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .date_naive()
+}
+
 impl Period {
     /// From local midnight of `first` to local midnight after `last` in `zone`.
     ///
@@ -1077,13 +1085,7 @@ impl Period {
                 "there are no timestamps to take a period from",
             ));
         };
-        let day = |t: i64| {
-            DateTime::from_timestamp(t, 0)
-                .unwrap_or_default()
-                .with_timezone(&zone)
-                .date_naive()
-        };
-        Self::local_dates(zone, day(lo), day(hi))
+        Self::local_dates(zone, local_date(zone, lo), local_date(zone, hi))
     }
 
     /// The length in hours.
@@ -1101,14 +1103,10 @@ impl Period {
     /// The first and last local dates, for reports.
     #[must_use]
     pub fn describe(&self, zone: Tz) -> (String, String) {
-        let f = |t: i64| {
-            DateTime::from_timestamp(t, 0)
-                .unwrap_or_default()
-                .with_timezone(&zone)
-                .date_naive()
-                .to_string()
-        };
-        (f(self.start), f(self.end - 1))
+        (
+            local_date(zone, self.start).to_string(),
+            local_date(zone, self.end - 1).to_string(),
+        )
     }
 }
 

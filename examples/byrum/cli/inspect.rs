@@ -7,7 +7,7 @@ use byrum::{DatasetBuilder, IngestReport, IngestSummary, read_interventions};
 use serde_json::{Value, json};
 
 use super::args::InspectCmd;
-use super::pipeline::{Inputs, incident_reader, read_extras};
+use super::pipeline::{Inputs, incident_reader, min_max, read_extras};
 use super::ui;
 
 /// What `inspect` found: the JSON document of `--json`, and whether any row
@@ -72,14 +72,8 @@ pub(crate) fn inspect(cmd: &InspectCmd) -> byrum::Result<Inspection> {
             .or_default() += 1;
     }
     let bbox = (!inc.is_empty()).then(|| {
-        let fold = |v: &[f64]| {
-            v.iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-                    (a.min(x), b.max(x))
-                })
-        };
-        let (w, e) = fold(&inc.lon);
-        let (s, n) = fold(&inc.lat);
+        let (w, e) = min_max(&inc.lon);
+        let (s, n) = min_max(&inc.lat);
         [w, s, e, n]
     });
     if let Some([w, s, e, n]) = bbox {
@@ -152,25 +146,21 @@ pub(crate) fn inspect(cmd: &InspectCmd) -> byrum::Result<Inspection> {
     if let Some(tz) = &data.tz {
         builder = builder.zone(byrum::parse_zone_suggesting(tz)?);
     }
-    let setting = match builder.build() {
-        Ok(ds) => {
-            let (first, last) = ds.period.describe(ds.zone);
-            ui::say(&format!(
-                "a run would use: time zone {}, projection EPSG:{}, period {first} – {last} ({:.0} hours)",
-                ds.zone.name(),
-                ds.projection.epsg(),
-                ds.period.hours()
-            ));
-            json!({
-                "time_zone": ds.zone.name(),
-                "projection": format!("EPSG:{}", ds.projection.epsg()),
-                "first_day": first,
-                "last_day": last,
-                "hours": ds.period.hours(),
-            })
-        }
-        Err(e) => return Err(e),
-    };
+    let ds = builder.build()?;
+    let (first, last) = ds.period.describe(ds.zone);
+    ui::say(&format!(
+        "a run would use: time zone {}, projection EPSG:{}, period {first} – {last} ({:.0} hours)",
+        ds.zone.name(),
+        ds.projection.epsg(),
+        ds.period.hours()
+    ));
+    let setting = json!({
+        "time_zone": ds.zone.name(),
+        "projection": format!("EPSG:{}", ds.projection.epsg()),
+        "first_day": first,
+        "last_day": last,
+        "hours": ds.period.hours(),
+    });
     let summary = IngestSummary::of(reports);
     if summary.rejected == 0 {
         ui::say("every row would be used");

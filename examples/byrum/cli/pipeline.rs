@@ -760,7 +760,7 @@ pub(crate) fn write_raw_points(ds: &byrum::Dataset, path: &Path) -> byrum::Resul
 }
 
 /// The smallest and largest value.
-fn min_max(v: &[f64]) -> (f64, f64) {
+pub(crate) fn min_max(v: &[f64]) -> (f64, f64) {
     v.iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
             (lo.min(x), hi.max(x))
