@@ -3,6 +3,7 @@
 
 use chrono_tz::Tz;
 use geo::{Centroid, MultiPoint, Point};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::ingest::{IngestReport, IngestSummary};
@@ -176,8 +177,9 @@ impl DatasetBuilder {
             Some(tz) => {
                 let mismatches = incidents
                     .utc
-                    .iter()
+                    .par_iter()
                     .zip(&incidents.offset)
+                    .with_min_len(1 << 14)
                     .filter(|&(&t, &o)| offset_at(tz, t) != o)
                     .count();
                 if mismatches > 0 {

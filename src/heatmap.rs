@@ -375,6 +375,18 @@ pub fn sample(surface: &DensitySurface, x: f64, y: f64) -> f64 {
 /// [`Error::Parameter`] for a size of 0; [`Error::Projection`] if a pixel
 /// cannot be projected.
 fn pixel_positions(tile: TileId, size: u32, projection: &Projection) -> Result<Vec<(f64, f64)>> {
+    let (lattice, n) = projected_lattice(tile, size, projection)?;
+    Ok(interpolate_lattice(&lattice, n, size))
+}
+
+/// Every [`LATTICE`]-th pixel centre of `tile` (and one row and column
+/// beyond the last pixel), projected exactly; `n` points a side. The
+/// pixels lie within these points' bounding box.
+fn projected_lattice(
+    tile: TileId,
+    size: u32,
+    projection: &Projection,
+) -> Result<(Vec<(f64, f64)>, usize)> {
     if size == 0 {
         return Err(Error::parameter("tile size", "must be at least 1 pixel"));
     }
@@ -395,6 +407,11 @@ fn pixel_positions(tile: TileId, size: u32, projection: &Projection) -> Result<V
             lattice.push(projection.forward(lon, lat)?);
         }
     }
+    Ok((lattice, n))
+}
+
+/// The positions of all pixels, interpolated bilinearly in the lattice.
+fn interpolate_lattice(lattice: &[(f64, f64)], n: usize, size: u32) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity((size * size) as usize);
     for row in 0..size {
         let (i, fy) = (
@@ -414,7 +431,7 @@ fn pixel_positions(tile: TileId, size: u32, projection: &Projection) -> Result<V
             out.push((lerp(a.0, b.0, c.0, d.0), lerp(a.1, b.1, c.1, d.1)));
         }
     }
-    Ok(out)
+    out
 }
 
 /// Pixels between exactly projected lattice points in [`pixel_positions`].
@@ -816,13 +833,25 @@ impl<'a> HeatmapTiles<'a> {
         t: TileId,
         dir: &Path,
     ) -> Result<Vec<Option<Vec<u8>>>> {
-        let at = pixel_positions(t, self.size, self.projection)?;
-        let bbox = bounds_of(&at);
+        // Which surfaces could show anything is decided on the lattice's
+        // box (it holds every pixel), before the pixels are interpolated.
+        let (lattice, n) = projected_lattice(t, self.size, self.projection)?;
+        let bbox = bounds_of(&lattice);
+        let visible: Vec<bool> = surfaces
+            .iter()
+            .map(|(_, s)| any_visible(s, bbox, self.scale.domain.0))
+            .collect();
+        let at = if visible.contains(&true) {
+            interpolate_lattice(&lattice, n, self.size)
+        } else {
+            Vec::new()
+        };
         surfaces
             .iter()
             .zip(files)
-            .map(|((_, s), file)| {
-                if !any_visible(s, bbox, self.scale.domain.0) {
+            .zip(visible)
+            .map(|(((_, s), file), visible)| {
+                if !visible {
                     return Ok(None);
                 }
                 let img = paint(s, self.scale, &at, self.size);

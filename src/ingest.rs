@@ -84,6 +84,12 @@ impl IngestReport {
         self.accepted += 1;
     }
 
+    /// Counts `n` accepted rows.
+    pub fn accept_rows(&mut self, n: u64) {
+        self.read += n;
+        self.accepted += n;
+    }
+
     /// Counts one rejected row.
     pub fn reject(&mut self, line: u64, reason: &str, detail: impl Into<String>) {
         self.read += 1;

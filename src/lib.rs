@@ -107,7 +107,7 @@ pub use ingest::{IngestReport, IngestSummary, MAX_LISTED, Rejection, Warning};
 pub use layer::{DECIMALS, Layer, cell_polygon, h3_layer};
 pub use model::{
     Attributes, Dictionary, Incidents, Place, PlaceKind, Route, RouteKind, Schedule, Service,
-    ServiceKind,
+    ServiceKind, TextColumn,
 };
 pub use opening::{OpenState, open_shares};
 pub use output::{write_atomic, write_png};
@@ -157,7 +157,7 @@ pub use tile_archive::{MbTilesWriter, PmTilesWriter, TileSetInfo, pmtiles_order}
 
 // issue 5, services, opening hours, service gap, outreach windows:
 mod service_gap;
-pub use opening::{OPEN_MAJORITY, Timetable};
+pub use opening::{OPEN_MAJORITY, OpenTimes, Timetable};
 pub use service_gap::{
     NO_SERVICE, NearbyService, OutreachWindow, OutreachWindows, ServiceGap, ServiceGapResult,
     opening_hours_problems, outreach_table, services_layer,

@@ -11,7 +11,7 @@ use geo::{LineString, MultiPolygon, Point};
 use opening_hours::OpeningHours;
 use serde::Serialize;
 
-use crate::time::{Instant, offset_at};
+use crate::time::{Instant, Period, offset_at, offset_segments};
 
 /// Free attributes of a place or service, as read (lighting, benches, …).
 pub type Attributes = BTreeMap<String, serde_json::Value>;
@@ -179,6 +179,50 @@ impl Schedule {
         &self.text
     }
 
+    /// The UTC intervals `[start, end)` within `period` in which the schedule
+    /// says open in local time of `zone`, sorted and merged: `t` lies in one
+    /// exactly when [`Schedule::is_open_at`]`(t, zone)`. Daylight saving time
+    /// is followed: a night opening over the autumn change is an hour longer
+    /// in real time, over the spring change an hour shorter.
+    #[must_use]
+    pub fn open_intervals(&self, period: &Period, zone: Tz) -> Vec<(i64, i64)> {
+        let segments = offset_segments(zone, period.start, period.end);
+        let (Some(lo), Some(hi)) = (
+            segments.iter().map(|s| s.0 + i64::from(s.2)).min(),
+            segments.iter().map(|s| s.1 + i64::from(s.2)).max(),
+        ) else {
+            return Vec::new();
+        };
+        let naive = |t: i64| chrono::DateTime::from_timestamp(t, 0).map(|d| d.naive_utc());
+        let (Some(from), Some(to)) = (naive(lo), naive(hi)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(i64, i64)> = Vec::new();
+        for r in self.hours.iter_range(from, to) {
+            if r.kind != opening_hours::RuleKind::Open {
+                continue;
+            }
+            let a = r.range.start.and_utc().timestamp();
+            let b = r.range.end.and_utc().timestamp();
+            for &(s, e, o) in &segments {
+                let o = i64::from(o);
+                let (x, y) = (a.max(s + o) - o, b.min(e + o) - o);
+                if x < y {
+                    out.push((x, y));
+                }
+            }
+        }
+        out.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(out.len());
+        for (a, b) in out {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        merged
+    }
+
     /// Whether the schedule says open at the UTC instant, in local time of `zone`.
     #[must_use]
     pub fn is_open_at(&self, utc: i64, zone: Tz) -> bool {
@@ -306,6 +350,108 @@ impl Dictionary {
     }
 }
 
+/// Texts stored one after another in one buffer, with the end of each, as
+/// in an Arrow string column: millions of short identifiers without a heap
+/// allocation each.
+///
+/// ```
+/// let mut ids = byrum::TextColumn::default();
+/// ids.push("A-17");
+/// ids.push("");
+/// ids.push("B-2");
+/// assert_eq!((ids.len(), &ids[0], &ids[1], &ids[2]), (3, "A-17", "", "B-2"));
+/// assert_eq!(ids.iter().collect::<Vec<_>>(), ["A-17", "", "B-2"]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextColumn {
+    bytes: String,
+    ends: Vec<usize>,
+}
+
+impl TextColumn {
+    /// An empty column with room for `rows` texts of `bytes` bytes in all.
+    #[must_use]
+    pub fn with_capacity(rows: usize, bytes: usize) -> Self {
+        Self {
+            bytes: String::with_capacity(bytes),
+            ends: Vec::with_capacity(rows),
+        }
+    }
+
+    /// The number of texts.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Text `i`, if there is one.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.bytes.get(start..end)
+    }
+
+    /// Appends a text.
+    pub fn push(&mut self, text: &str) {
+        self.bytes.push_str(text);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Appends all texts of `other`.
+    pub fn extend_from(&mut self, other: &TextColumn) {
+        let base = self.bytes.len();
+        self.bytes.push_str(&other.bytes);
+        self.ends.extend(other.ends.iter().map(|e| e + base));
+    }
+
+    /// The texts in order.
+    #[must_use]
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| &self[i])
+    }
+
+    /// Keeps the texts whose `keep` flag is set (`keep` has one flag per text).
+    pub fn retain_flags(&mut self, keep: &[bool]) {
+        let mut out = TextColumn::with_capacity(self.len(), self.bytes.len());
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            out.push(&self[i]);
+        }
+        *self = out;
+    }
+
+    /// Heap bytes held (texts and ends).
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+    }
+}
+
+impl std::ops::Index<usize> for TextColumn {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+}
+
+impl<'a> FromIterator<&'a str> for TextColumn {
+    fn from_iter<T: IntoIterator<Item = &'a str>>(iter: T) -> Self {
+        let mut c = TextColumn::default();
+        for t in iter {
+            c.push(t);
+        }
+        c
+    }
+}
+
 /// Incidents, stored column by column (struct of arrays), because there are millions.
 ///
 /// Row `i` of every column describes the same incident. Coordinates are kept
@@ -313,8 +459,8 @@ impl Dictionary {
 /// [`Projection`](crate::Projection)).
 #[derive(Debug, Clone, Default)]
 pub struct Incidents {
-    /// Identifiers.
-    pub id: Vec<String>,
+    /// Identifiers (as read; `L<line>` where the file has none).
+    pub id: TextColumn,
     /// Longitude (WGS84 degrees).
     pub lon: Vec<f64>,
     /// Latitude (WGS84 degrees).
@@ -367,6 +513,29 @@ impl Incidents {
     #[must_use]
     pub fn weight_of(&self, i: usize) -> f64 {
         self.weight.as_ref().map_or(1.0, |w| w[i])
+    }
+
+    /// Keeps the incidents whose `keep` flag is set (one flag per incident).
+    pub(crate) fn retain(&mut self, keep: &[bool]) {
+        fn column<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut k = keep.iter();
+            v.retain(|_| k.next().copied().unwrap_or(false));
+        }
+        self.id.retain_flags(keep);
+        column(&mut self.lon, keep);
+        column(&mut self.lat, keep);
+        column(&mut self.x, keep);
+        column(&mut self.y, keep);
+        column(&mut self.utc, keep);
+        column(&mut self.offset, keep);
+        column(&mut self.category, keep);
+        column(&mut self.line, keep);
+        if let Some(g) = self.group.as_mut() {
+            column(g, keep);
+        }
+        if let Some(w) = self.weight.as_mut() {
+            column(w, keep);
+        }
     }
 
     /// The category name of incident `i`.

@@ -9,7 +9,7 @@ use polars::prelude::{Column, DataFrame};
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::model::Service;
+use crate::model::{Schedule, Service};
 use crate::time::{BinSpec, Dimension, HourBuckets, Period, TimeBinning};
 
 /// How much of a time bin a service is open.
@@ -434,5 +434,82 @@ mod tests {
         assert_eq!(OpenState::of_share(Some(1.0)), OpenState::Open);
         assert!(shares[2].is_none());
         assert_eq!(OpenState::of_share(None), OpenState::Unknown);
+    }
+}
+
+/// When each service is open over a period, as sorted UTC intervals
+/// ([`Schedule::open_intervals`]), so that "open at this instant?" is a
+/// binary search instead of an evaluation of the opening hours: the
+/// question asked for millions of incidents times their nearby services.
+/// The answers equal [`Schedule::is_open_at`]; instants outside the period
+/// are asked of the schedule itself.
+///
+/// ```
+/// use byrum::{OpenTimes, Period, Schedule, Service, ServiceKind, parse_zone};
+/// let tz = parse_zone("Europe/Copenhagen")?;
+/// let s = Service { id: "v".into(), name: "Varmestue".into(), point: geo::Point::new(9.92, 57.05),
+///     kind: ServiceKind::WarmingRoom, target_groups: vec![],
+///     opening_hours: Some(Schedule::parse("Mo-Su 18:00-08:00", Some("DK")).unwrap()), attributes: Default::default() };
+/// let period = Period::covering(tz, &[1_704_067_200, 1_735_689_599])?; // 2024
+/// let open = OpenTimes::compute(&[s.clone()], &period, tz);
+/// let t = 1_718_470_800; // 2024-06-15 19:00 local
+/// assert!(open.is_open(0, t));
+/// assert_eq!(open.is_open(0, t + 3 * 3600), s.opening_hours.unwrap().is_open_at(t + 3 * 3600, tz));
+/// # Ok::<(), byrum::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenTimes {
+    period: Period,
+    zone: Tz,
+    intervals: Vec<Option<Vec<(i64, i64)>>>,
+    schedules: Vec<Option<Schedule>>,
+}
+
+impl OpenTimes {
+    /// The open intervals of every service within `period` (services in parallel).
+    #[must_use]
+    pub fn compute(services: &[Service], period: &Period, zone: Tz) -> Self {
+        let intervals = services
+            .par_iter()
+            .map(|s| {
+                s.opening_hours
+                    .as_ref()
+                    .map(|h| h.open_intervals(period, zone))
+            })
+            .collect();
+        Self {
+            period: *period,
+            zone,
+            intervals,
+            schedules: services.iter().map(|s| s.opening_hours.clone()).collect(),
+        }
+    }
+
+    /// Whether service `service` is open at the UTC instant `utc`
+    /// (never, for a service without known opening hours).
+    #[must_use]
+    pub fn is_open(&self, service: usize, utc: i64) -> bool {
+        let Some(Some(iv)) = self.intervals.get(service) else {
+            return false;
+        };
+        if utc < self.period.start || utc >= self.period.end {
+            return self.schedules[service]
+                .as_ref()
+                .is_some_and(|s| s.is_open_at(utc, self.zone));
+        }
+        let k = iv.partition_point(|&(_, end)| end <= utc);
+        iv.get(k).is_some_and(|&(start, _)| start <= utc)
+    }
+
+    /// The number of services.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.intervals.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.intervals.is_empty()
     }
 }

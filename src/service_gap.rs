@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::index::SpatialIndex;
 use crate::layer::Layer;
 use crate::model::ServiceKind;
-use crate::opening::{Timetable, WEEKDAY_LABELS};
+use crate::opening::{OpenTimes, Timetable, WEEKDAY_LABELS};
 use crate::privacy::shown_if;
 use crate::time::local_date;
 
@@ -197,7 +197,7 @@ impl ServiceGap {
             .collect();
         let tree = RTree::bulk_load(chosen);
         let r2 = self.distance_m * self.distance_m;
-        let zone = ds.zone;
+        let open_times = OpenTimes::compute(&ds.services, &ds.period, ds.zone);
         let per_incident: Vec<(u32, bool, u16)> = (0..inc.len())
             .into_par_iter()
             .with_min_len(512)
@@ -209,12 +209,7 @@ impl ServiceGap {
                         break;
                     }
                     nearby = true;
-                    let svc = &ds.services[s.data as usize];
-                    if svc
-                        .opening_hours
-                        .as_ref()
-                        .is_some_and(|h| h.is_open_at(inc.utc[i], zone))
-                    {
+                    if open_times.is_open(s.data as usize, inc.utc[i]) {
                         open = s.data;
                         break;
                     }

@@ -13,7 +13,9 @@
 //! and a 25-hour October Sunday is not compared unfairly with a 23-hour March one.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
+use chrono::format::{Item, StrftimeItems};
 use chrono::{
     DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone,
     Timelike, Utc, Weekday,
@@ -202,6 +204,9 @@ impl TimestampParser {
                 return self.place_naive(d.and_hms_opt(0, 0, 0).ok_or(TimeProblem::Unparseable)?);
             }
         }
+        if let Some(ndt) = naive_fixed(s.as_bytes()) {
+            return self.place_naive(ndt);
+        }
         // RFC 3339, allowing a space or lower-case t between date and time.
         if s.len() >= 20 {
             // Byte 10 is ASCII here, so 10 and 11 are character boundaries.
@@ -214,13 +219,11 @@ impl TimestampParser {
                 return Ok(with_offset(&dt));
             }
         }
-        for fmt in [
-            "%Y-%m-%dT%H:%M:%S%.f",
-            "%Y-%m-%d %H:%M:%S%.f",
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%d %H:%M",
-        ] {
-            if let Ok(ndt) = NaiveDateTime::parse_from_str(s, fmt) {
+        for items in NAIVE_FORMATS.iter() {
+            let mut parsed = chrono::format::Parsed::new();
+            if chrono::format::parse(&mut parsed, s, items.iter()).is_ok()
+                && let Ok(ndt) = parsed.to_naive_datetime_with_offset(0)
+            {
                 return self.place_naive(ndt);
             }
         }
@@ -254,6 +257,47 @@ impl TimestampParser {
             LocalResult::None => Err(TimeProblem::Nonexistent),
         }
     }
+}
+
+/// The naive formats tried after RFC 3339, parsed once
+/// (`NaiveDateTime::parse_from_str` would parse the format on every call).
+static NAIVE_FORMATS: LazyLock<Vec<Vec<Item<'static>>>> = LazyLock::new(|| {
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .into_iter()
+    .filter_map(|f| StrftimeItems::new(f).parse_to_owned().ok())
+    .collect()
+});
+
+/// `YYYY-MM-DDTHH:MM:SS` (or with a space for the `T`), the commonest form in
+/// exports, read without the general parser. `None` for anything else,
+/// leap seconds included: those go to the general formats, which give the
+/// same result for every text this accepts.
+fn naive_fixed(s: &[u8]) -> Option<NaiveDateTime> {
+    if s.len() != 19
+        || s[4] != b'-'
+        || s[7] != b'-'
+        || !matches!(s[10], b'T' | b' ')
+        || s[13] != b':'
+        || s[16] != b':'
+    {
+        return None;
+    }
+    let digit = |i: usize| {
+        let d = s[i].wrapping_sub(b'0');
+        (d < 10).then_some(u32::from(d))
+    };
+    let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
+    let year = two(0)? * 100 + two(2)?;
+    let second = two(17)?;
+    if second >= 60 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year as i32, two(5)?, two(8)?)?.and_hms_opt(two(11)?, two(14)?, second)
 }
 
 fn with_offset(dt: &DateTime<FixedOffset>) -> ParsedTime {
@@ -1049,6 +1093,42 @@ pub struct Period {
     pub end: i64,
 }
 
+/// The spans of constant UTC offset of `zone` covering `[start, end)`:
+/// `(from, to, offset)` in UTC seconds, in order. Changes are found day by
+/// day and then to the second, so zones that change more than once a day
+/// are not followed within that day.
+pub(crate) fn offset_segments(zone: Tz, start: i64, end: i64) -> Vec<(i64, i64, i32)> {
+    let mut out = Vec::new();
+    if start >= end {
+        return out;
+    }
+    let mut from = start;
+    let mut offset = offset_at(zone, start);
+    let mut t = start;
+    while t < end {
+        let next = (t + 86_400).min(end);
+        let o = offset_at(zone, next.min(end - 1));
+        if o != offset {
+            // The first second with the new offset lies in (t, next].
+            let (mut lo, mut hi) = (t, next.min(end - 1));
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(zone, mid) == offset {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            out.push((from, hi, offset));
+            from = hi;
+            offset = o;
+        }
+        t = next;
+    }
+    out.push((from, end, offset));
+    out
+}
+
 /// The local calendar date of the UTC second `utc` in `zone`.
 pub(crate) fn local_date(zone: Tz, utc: i64) -> NaiveDate {
     DateTime::from_timestamp(utc, 0)
@@ -1260,5 +1340,61 @@ mod tests {
         assert!(!d.is_dark(1_687_388_400, 18.96, 69.65));
         // Longyearbyen at midwinter noon: polar night, dark (no civil dawn event).
         assert!(d.is_dark(1_703_160_000, 15.6, 78.2));
+    }
+}
+
+#[cfg(test)]
+mod naive_fixed_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The general parser, as `parse` used it for every row before the fast path.
+    fn chrono_naive(s: &str) -> Option<NaiveDateTime> {
+        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    }
+
+    #[test]
+    fn fixed_layout_edge_cases_agree_with_chrono() {
+        assert!(naive_fixed(b"2024-02-29T23:59:59").is_some());
+        assert!(naive_fixed(b"2024-02-29 00:00:00").is_some());
+        assert!(naive_fixed(b"2016-12-31T23:59:60").is_none());
+        for s in [
+            "2024-02-29T23:59:59",
+            "2023-02-29T10:00:00",
+            "2023-13-01T10:00:00",
+            "2023-12-31 24:00:00",
+            "2023-12-31T23:60:00",
+            "2016-12-31T23:59:60",
+            "0000-01-01T00:00:00",
+            "2023-1-01T10:00:000",
+            "2023-01-01t10:00:00",
+            "2023-01-01T10:00:0a",
+            "+023-01-01T10:00:00",
+        ] {
+            // Where the fast path declines, the general formats decide, as before.
+            if let Some(fast) = naive_fixed(s.as_bytes()) {
+                assert_eq!(Some(fast), chrono_naive(s), "{s}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fixed_layout_agrees_with_chrono(
+            y in 0u32..10000, mo in 0u32..14, d in 0u32..33,
+            h in 0u32..26, mi in 0u32..62, sec in 0u32..62,
+            sep in prop::sample::select(vec!['T', ' ', 't', '_']),
+        ) {
+            let s = format!("{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{sec:02}");
+            let fast = naive_fixed(s.as_bytes());
+            let slow = chrono_naive(&s);
+            if let Some(f) = fast {
+                prop_assert_eq!(Some(f), slow);
+            } else if sec < 60 && matches!(sep, 'T' | ' ') {
+                prop_assert_eq!(slow, None);
+            }
+        }
     }
 }

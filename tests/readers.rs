@@ -200,3 +200,96 @@ fn parquet_with_typed_timestamps() {
         .to_string();
     assert!(e.contains("Parquet"), "{e}");
 }
+
+/// Duplicate ids and records are found after all rows are validated (in
+/// parallel); the outcome must equal checking row by row in line order:
+/// an id counts as used only once its row is accepted, a record rejected
+/// as a duplicate does not use its id, and the report lists rejections and
+/// warnings in line order (a duplicate's warning before its ambiguous-time one).
+#[test]
+fn duplicates_are_decided_in_line_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        &dir,
+        "dups.csv",
+        b"id,lon,lat,timestamp,category\n\
+1,9.9,57.0,2023-01-01T10:00:00,theft\n\
+2,9.9,57.0,2023-01-01T10:00:00,theft\n\
+2,9.91,57.0,2023-01-01T11:00:00,theft\n\
+3,9.92,57.0,2023-10-29T02:30:00,theft\n\
+3,9.93,57.0,2023-01-01T12:00:00,noise\n\
+4,9.92,57.0,2023-10-29T02:30:00,theft\n\
+5,abc,57.0,2023-01-01T12:00:00,noise\n",
+    );
+    let zone = parse_zone("Europe/Copenhagen").unwrap();
+    let listed = |b: &IncidentBatch| {
+        let r: Vec<(u64, String)> = b
+            .report
+            .rejections
+            .iter()
+            .map(|r| (r.line, r.reason.clone()))
+            .collect();
+        let w: Vec<(u64, String)> = b
+            .report
+            .warnings
+            .iter()
+            .filter_map(|w| w.line.map(|l| (l, w.kind.clone())))
+            .collect();
+        (r, w)
+    };
+    let s = |v: &[(u64, &str)]| -> Vec<(u64, String)> {
+        v.iter().map(|(l, k)| (*l, (*k).to_owned())).collect()
+    };
+
+    let warn = IncidentReader::new().zone(zone).read_csv(&csv).unwrap();
+    assert!(warn.report.is_reconciled());
+    assert_eq!((warn.report.accepted, warn.report.rejected), (4, 3));
+    assert_eq!(warn.incidents.line, [2, 3, 5, 7]);
+    assert_eq!(
+        warn.incidents.id.iter().collect::<Vec<_>>(),
+        ["1", "2", "3", "4"]
+    );
+    let (r, w) = listed(&warn);
+    assert_eq!(
+        r,
+        s(&[
+            (4, "duplicate_id"),
+            (6, "duplicate_id"),
+            (8, "bad_coordinate")
+        ])
+    );
+    assert_eq!(
+        w,
+        s(&[
+            (3, "duplicate_record"),
+            (5, "ambiguous_local_time"),
+            (7, "duplicate_record"),
+            (7, "ambiguous_local_time"),
+        ])
+    );
+
+    let strict = IncidentReader::new()
+        .zone(zone)
+        .duplicate_records(DuplicateRecords::Reject)
+        .read_csv(&csv)
+        .unwrap();
+    assert!(strict.report.is_reconciled());
+    assert_eq!(strict.incidents.line, [2, 4, 5]);
+    assert_eq!(
+        strict.incidents.id.iter().collect::<Vec<_>>(),
+        ["1", "2", "3"]
+    );
+    assert_eq!(strict.incidents.category.len(), 3);
+    let (r, w) = listed(&strict);
+    assert_eq!(
+        r,
+        s(&[
+            (3, "duplicate_record"),
+            (6, "duplicate_id"),
+            (7, "duplicate_record"),
+            (8, "bad_coordinate"),
+        ])
+    );
+    assert_eq!(w, s(&[(5, "ambiguous_local_time")]));
+    assert_eq!(strict.report.warnings_by_kind["ambiguous_local_time"], 1);
+}

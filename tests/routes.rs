@@ -29,7 +29,7 @@ fn dataset(points: &[(f64, f64, &str)], routes: Vec<Route>) -> Dataset {
         let (x, y) = (X0 + dx, Y0 + dy);
         let (lon, lat) = projection.inverse(x, y).unwrap();
         let ts: DateTime<FixedOffset> = t.parse().unwrap();
-        inc.id.push(k.to_string());
+        inc.id.push(&k.to_string());
         inc.x.push(x);
         inc.y.push(y);
         inc.lon.push(lon);

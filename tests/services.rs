@@ -346,3 +346,75 @@ fn aalborg_service_gap_and_outreach_windows() {
     assert_eq!(t.share(warm, Timetable::slot(0, 2, 2)), Some(1.0));
     assert_eq!(t.share(warm, Timetable::slot(2, 2, 2)), Some(0.0));
 }
+
+/// `OpenTimes` (open intervals computed once) answers exactly as
+/// `Schedule::is_open_at` at every quarter hour and at odd seconds around
+/// every opening boundary, over two years with four DST changes, public
+/// holidays and night openings across midnight and across the DST nights.
+#[test]
+fn open_times_equal_is_open_at() {
+    use byrum::{OpenTimes, Period, Schedule, Service, ServiceKind, parse_zone};
+    let texts = [
+        "24/7",
+        "Mo-Fr 08:00-16:00; PH off",
+        "Mo-Su 18:00-08:00",
+        "Tu,Th 10:00-14:00; Sa 12:00-20:00",
+        "Mo-Fr 08:30-12:15,13:00-17:45; Sa 10:00-14:00; Dec 24-26 off",
+        "Nov-Mar Mo-Su 20:00-08:00; Apr-Oct Mo-Su 22:00-06:00",
+        "Su 00:00-24:00",
+    ];
+    for zone in ["Europe/Copenhagen", "America/New_York"] {
+        let tz = parse_zone(zone).unwrap();
+        let services: Vec<Service> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Service {
+                id: i.to_string(),
+                name: (*t).to_owned(),
+                point: geo::Point::new(9.92, 57.05),
+                kind: ServiceKind::parse("warming_room"),
+                target_groups: vec![],
+                opening_hours: Some(Schedule::parse(t, Some("DK")).unwrap()),
+                attributes: byrum::Attributes::default(),
+            })
+            .chain(std::iter::once(Service {
+                id: "unknown".into(),
+                name: "no hours".into(),
+                point: geo::Point::new(9.92, 57.05),
+                kind: ServiceKind::parse("shelter"),
+                target_groups: vec![],
+                opening_hours: None,
+                attributes: byrum::Attributes::default(),
+            }))
+            .collect();
+        // 2023-01-01 .. 2025-01-01 UTC, and instants a day beyond both ends.
+        let period = Period {
+            start: 1_672_531_200,
+            end: 1_735_689_600,
+        };
+        let open = OpenTimes::compute(&services, &period, tz);
+        assert_eq!(open.len(), services.len());
+        let mut checked = 0u64;
+        let mut opened = 0u64;
+        for (i, s) in services.iter().enumerate() {
+            let mut t = period.start - 86_400;
+            while t < period.end + 86_400 {
+                // Quarter hours, and a few seconds either side of them.
+                for u in [t - 1, t, t + 1, t + 7 * 60 + 13] {
+                    let expected = s
+                        .opening_hours
+                        .as_ref()
+                        .is_some_and(|h| h.is_open_at(u, tz));
+                    assert_eq!(open.is_open(i, u), expected, "{zone} {:?} at {u}", s.name);
+                    checked += 1;
+                    opened += u64::from(expected);
+                }
+                t += 900;
+            }
+        }
+        assert!(
+            checked > 500_000 && opened > checked / 4,
+            "{checked} {opened}"
+        );
+    }
+}

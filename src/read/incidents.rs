@@ -46,8 +46,8 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::ingest::IngestReport;
-use crate::model::Incidents;
+use crate::ingest::{IngestReport, MAX_LISTED};
+use crate::model::{Dictionary, Incidents, TextColumn};
 use crate::projection::Projection;
 use crate::projection::median_point;
 use crate::study_area::StudyArea;
@@ -407,15 +407,15 @@ enum TimeIn<'a> {
     Missing,
 }
 
-/// One validated row.
-struct Row {
+/// One validated row, borrowing its texts from the raw row.
+struct Row<'b> {
     line: u64,
-    id: String,
+    id: Cow<'b, str>,
     lon: f64,
     lat: f64,
     instant: Instant,
-    category: String,
-    group: Option<String>,
+    category: &'b str,
+    group: Option<&'b str>,
     weight: Option<f64>,
     ambiguous: bool,
     naive: bool,
@@ -423,6 +423,7 @@ struct Row {
 
 /// A rejected row: its line, reason and detail, and whether it would be a
 /// usable point (inside the study area, if one is set) with x and y swapped.
+#[derive(Clone)]
 struct Bad {
     line: u64,
     reason: &'static str,
@@ -441,7 +442,7 @@ impl Bad {
     }
 }
 
-type RowResult = std::result::Result<Row, Bad>;
+type RowResult<'b> = std::result::Result<Row<'b>, Bad>;
 type RawResult<'a> = std::result::Result<RawRow<'a>, Bad>;
 
 impl IncidentReader {
@@ -680,7 +681,7 @@ impl IncidentReader {
                     }
                 })
                 .collect();
-            sink.take(raws);
+            sink.take(&raws);
         }
         Ok(sink.finish())
     }
@@ -809,14 +810,14 @@ impl IncidentReader {
                     })
                 })
                 .collect();
-            sink.take(raws);
+            sink.take(&raws);
             start = end;
         }
         Ok(sink.finish())
     }
 
     /// Validates one raw row.
-    fn validate(&self, raw: RawRow<'_>, times: &TimestampParser) -> RowResult {
+    fn validate<'b>(&self, raw: &'b RawRow<'_>, times: &TimestampParser) -> RowResult<'b> {
         let line = raw.line;
         let bad = |reason: &'static str, detail: String| Err(Bad::new(line, reason, detail));
         let (Some(xs), Some(ys)) = (raw.x.as_deref(), raw.y.as_deref()) else {
@@ -896,9 +897,9 @@ impl IncidentReader {
             }
             return bad("out_of_study_area", detail);
         }
-        let parsed = match raw.time {
-            TimeIn::Text(t) => times.parse(&t).map_err(|p| (p, t.into_owned())),
-            TimeIn::Utc(utc, tz) => Ok(crate::time::ParsedTime {
+        let parsed = match &raw.time {
+            TimeIn::Text(t) => times.parse(t).map_err(|p| (p, t.to_string())),
+            &TimeIn::Utc(utc, tz) => Ok(crate::time::ParsedTime {
                 instant: Instant {
                     utc,
                     offset: tz.map_or(0, |z| crate::time::offset_at(z, utc)),
@@ -906,7 +907,7 @@ impl IncidentReader {
                 resolved_ambiguity: false,
                 naive: false,
             }),
-            TimeIn::Naive(ndt) => times.place_naive(ndt).map_err(|p| (p, ndt.to_string())),
+            &TimeIn::Naive(ndt) => times.place_naive(ndt).map_err(|p| (p, ndt.to_string())),
             TimeIn::Missing => Err((TimeProblem::Unparseable, String::new())),
         };
         let parsed = match parsed {
@@ -961,11 +962,10 @@ impl IncidentReader {
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty())
-            .unwrap_or("unspecified")
-            .to_owned();
+            .unwrap_or("unspecified");
         let id = match raw.id.as_deref().map(str::trim) {
-            Some(s) if !s.is_empty() => s.to_owned(),
-            _ => format!("L{line}"),
+            Some(s) if !s.is_empty() => Cow::Borrowed(s),
+            _ => Cow::Owned(format!("L{line}")),
         };
         Ok(Row {
             line,
@@ -976,7 +976,8 @@ impl IncidentReader {
             category,
             group: raw
                 .group
-                .map(|g| g.trim().to_owned())
+                .as_deref()
+                .map(str::trim)
                 .filter(|g| !g.is_empty()),
             weight: weight.or(raw.weight.as_ref().map(|_| 1.0)),
             ambiguous: parsed.resolved_ambiguity,
@@ -1110,17 +1111,65 @@ fn sniff_delimiter<R: std::io::BufRead>(r: &mut R) -> std::io::Result<u8> {
     Ok(if first.contains(&best) { best } else { b',' })
 }
 
+/// Rows validated by one thread: columns, with category and group codes of
+/// its own, and the rejected rows, all in line order.
+#[derive(Default)]
+struct Part {
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    utc: Vec<i64>,
+    offset: Vec<i32>,
+    line: Vec<u64>,
+    id: TextColumn,
+    category: Vec<u32>,
+    categories: Dictionary,
+    group: Vec<u32>,
+    groups: Dictionary,
+    weight: Vec<f64>,
+    naive: Vec<bool>,
+    ambiguous: Vec<(u64, Instant)>,
+    bad: Vec<Bad>,
+}
+
+impl Part {
+    fn push(&mut self, row: &Row<'_>, weights: bool) {
+        self.lon.push(row.lon);
+        self.lat.push(row.lat);
+        self.utc.push(row.instant.utc);
+        self.offset.push(row.instant.offset);
+        self.line.push(row.line);
+        self.id.push(&row.id);
+        self.category.push(self.categories.code(row.category));
+        self.group
+            .push(row.group.map_or(u32::MAX, |g| self.groups.code(g)));
+        if weights {
+            self.weight.push(row.weight.unwrap_or(1.0));
+        }
+        self.naive.push(row.naive);
+        if row.ambiguous {
+            self.ambiguous.push((row.line, row.instant));
+        }
+    }
+}
+
+/// Rows validated per thread at a time.
+const PART_ROWS: usize = 4096;
+
 /// Accumulates validated rows into columns and the report.
+///
+/// Rows are validated in parallel, part by part, and appended in line
+/// order. Duplicate ids and records are found at the end ([`Sink::finish`]),
+/// over all rows at once, with the same outcome as checking row by row.
 struct Sink<'r> {
     report: IngestReport,
     incidents: Incidents,
-    ids: HashSet<String>,
-    records: HashSet<(u64, u64, i64, u32)>,
+    /// Per accepted row: was its timestamp naive?
+    naive: Vec<bool>,
+    /// Accepted rows with an ambiguous local time (line, instant).
+    ambiguous: Vec<(u64, Instant)>,
     reader: &'r IncidentReader,
     times: TimestampParser,
     zone_decided: bool,
-    naive_rows: u64,
-    ambiguous_rows: u64,
     /// Rows rejected that would be usable with x and y swapped, and the first lines.
     swapped_rows: u64,
     swapped_lines: Vec<u64>,
@@ -1140,13 +1189,11 @@ impl<'r> Sink<'r> {
         Self {
             report: IngestReport::new(name, "incidents"),
             incidents,
-            ids: HashSet::new(),
-            records: HashSet::new(),
+            naive: Vec::new(),
+            ambiguous: Vec::new(),
             reader,
             times: reader.times.clone(),
             zone_decided: reader.times.configured_zone().is_some() || !reader.zone_from_location,
-            naive_rows: 0,
-            ambiguous_rows: 0,
             swapped_rows: 0,
             swapped_lines: Vec::new(),
             swap_hint: String::new(),
@@ -1181,98 +1228,190 @@ impl<'r> Sink<'r> {
         self.zone_decided = true;
     }
 
-    fn take(&mut self, raws: Vec<RawResult<'_>>) {
+    /// Validates `raws` (in parallel, part by part) and appends them in order.
+    fn take(&mut self, raws: &[RawResult<'_>]) {
         if !self.zone_decided {
-            self.decide_zone(&raws);
+            self.decide_zone(raws);
         }
         let (reader, times) = (self.reader, &self.times);
-        let rows: Vec<RowResult> = raws
-            .into_par_iter()
-            .with_min_len(1024)
-            .map(|r| r.and_then(|raw| reader.validate(raw, times)))
-            .collect();
-        for r in rows {
-            match r {
-                Err(bad) => {
-                    if bad.swapped {
-                        self.swapped_rows += 1;
-                        if self.swapped_lines.len() < 5 {
-                            self.swapped_lines.push(bad.line);
-                        }
+        let weights = self.incidents.weight.is_some();
+        let parts: Vec<Part> = raws
+            .par_chunks(PART_ROWS)
+            .map(|rows| {
+                let mut part = Part::default();
+                for r in rows {
+                    match r {
+                        Err(bad) => part.bad.push(bad.clone()),
+                        Ok(raw) => match reader.validate(raw, times) {
+                            Ok(row) => part.push(&row, weights),
+                            Err(bad) => part.bad.push(bad),
+                        },
                     }
-                    self.report.reject(bad.line, bad.reason, bad.detail);
                 }
-                Ok(row) => self.push(row),
-            }
+                part
+            })
+            .collect();
+        for part in parts {
+            self.append(part);
         }
     }
 
-    fn push(&mut self, row: Row) {
-        if self.ids.contains(&row.id) {
-            self.report.reject(
-                row.line,
-                "duplicate_id",
-                format!("id {:?} was already used on an earlier row", row.id),
-            );
-            return;
-        }
-        let cat = self.incidents.categories.code(&row.category);
-        let key = (row.lon.to_bits(), row.lat.to_bits(), row.instant.utc, cat);
-        if !self.records.insert(key) {
-            let msg = format!(
-                "same place, time and category as an earlier row (id {:?}); {}",
-                row.id,
-                match self.reader.duplicates {
-                    DuplicateRecords::Warn => "kept",
-                    DuplicateRecords::Reject => "rejected",
+    /// Appends one part's rows and reports its rejections.
+    fn append(&mut self, part: Part) {
+        for bad in part.bad {
+            if bad.swapped {
+                self.swapped_rows += 1;
+                if self.swapped_lines.len() < 5 {
+                    self.swapped_lines.push(bad.line);
                 }
-            );
-            if self.reader.duplicates == DuplicateRecords::Reject {
-                self.report.reject(row.line, "duplicate_record", msg);
-                return;
             }
-            self.report.warn(Some(row.line), "duplicate_record", msg);
+            self.report.reject(bad.line, bad.reason, bad.detail);
         }
-        if row.ambiguous {
-            self.ambiguous_rows += 1;
-            let local = row.instant.local();
-            self.report.warn(
-                Some(row.line),
-                "ambiguous_local_time",
-                format!(
-                    "{local} happens twice in {}; read as UTC offset {:+} h ({:?} rule)",
-                    zone_name(&self.times),
-                    f64::from(row.instant.offset) / 3600.0,
-                    self.times.ambiguity_rule()
-                ),
-            );
-        }
-        if row.naive {
-            self.naive_rows += 1;
-        }
-        self.report.accept();
+        self.report.accept_rows(part.utc.len() as u64);
         let inc = &mut self.incidents;
-        inc.id.push(row.id.clone());
-        self.ids.insert(row.id);
-        inc.lon.push(row.lon);
-        inc.lat.push(row.lat);
-        inc.utc.push(row.instant.utc);
-        inc.offset.push(row.instant.offset);
-        inc.category.push(cat);
-        inc.line.push(row.line);
+        let cats: Vec<u32> = part
+            .categories
+            .values()
+            .iter()
+            .map(|v| inc.categories.code(v))
+            .collect();
+        inc.category
+            .extend(part.category.iter().map(|&c| cats[c as usize]));
         if let Some(g) = inc.group.as_mut() {
-            g.push(
-                row.group
-                    .as_deref()
-                    .map_or(u32::MAX, |v| inc.groups.code(v)),
+            let groups: Vec<u32> = part
+                .groups
+                .values()
+                .iter()
+                .map(|v| inc.groups.code(v))
+                .collect();
+            g.extend(
+                part.group
+                    .iter()
+                    .map(|&c| if c == u32::MAX { c } else { groups[c as usize] }),
             );
         }
         if let Some(w) = inc.weight.as_mut() {
-            w.push(row.weight.unwrap_or(1.0));
+            w.extend_from_slice(&part.weight);
+        }
+        inc.id.extend_from(&part.id);
+        inc.lon.extend_from_slice(&part.lon);
+        inc.lat.extend_from_slice(&part.lat);
+        inc.utc.extend_from_slice(&part.utc);
+        inc.offset.extend_from_slice(&part.offset);
+        inc.line.extend_from_slice(&part.line);
+        self.naive.extend_from_slice(&part.naive);
+        self.ambiguous.extend_from_slice(&part.ambiguous);
+    }
+
+    /// Rejects rows whose id an earlier accepted row has, and warns about
+    /// (or rejects) rows with the place, time and category of an earlier
+    /// one; then reports the ambiguous local times of the rows kept.
+    ///
+    /// Only rows sharing an id or a record with another row can be affected,
+    /// so those are found first (hashes, sorted in parallel) and only they
+    /// are checked in line order.
+    fn duplicates(&mut self) {
+        let inc = &self.incidents;
+        let n = inc.len();
+        let record = |i: usize| {
+            (
+                inc.lon[i].to_bits(),
+                inc.lat[i].to_bits(),
+                inc.utc[i],
+                inc.category[i],
+            )
+        };
+        let id_hash: Vec<u64> = (0..n)
+            .into_par_iter()
+            .map(|i| hash_of(&inc.id[i]))
+            .collect();
+        let record_hash: Vec<u64> = (0..n).into_par_iter().map(|i| hash_of(record(i))).collect();
+        let shared_ids = shared(&id_hash);
+        let shared_records = shared(&record_hash);
+        let mut keep = vec![true; n];
+        // (line, order at that line, warning text) of the warnings about rows.
+        let mut warnings: Vec<(u64, u8, &'static str, String)> = Vec::new();
+        let mut rejected: Vec<(u64, &'static str, String)> = Vec::new();
+        if !shared_ids.is_empty() || !shared_records.is_empty() {
+            let candidates: Vec<usize> = (0..n)
+                .into_par_iter()
+                .filter(|&i| {
+                    shared_ids.contains(&id_hash[i]) || shared_records.contains(&record_hash[i])
+                })
+                .collect();
+            let mut ids: HashSet<&str> = HashSet::new();
+            let mut records = HashSet::new();
+            for i in candidates {
+                let (line, id) = (inc.line[i], &inc.id[i]);
+                if ids.contains(id) {
+                    rejected.push((
+                        line,
+                        "duplicate_id",
+                        format!("id {id:?} was already used on an earlier row"),
+                    ));
+                    keep[i] = false;
+                    continue;
+                }
+                if !records.insert(record(i)) {
+                    let msg = format!(
+                        "same place, time and category as an earlier row (id {id:?}); {}",
+                        match self.reader.duplicates {
+                            DuplicateRecords::Warn => "kept",
+                            DuplicateRecords::Reject => "rejected",
+                        }
+                    );
+                    if self.reader.duplicates == DuplicateRecords::Reject {
+                        rejected.push((line, "duplicate_record", msg));
+                        keep[i] = false;
+                        continue;
+                    }
+                    warnings.push((line, 0, "duplicate_record", msg));
+                }
+                ids.insert(id);
+            }
+        }
+        drop((id_hash, record_hash));
+        let kept_line = |line: u64| inc.line.binary_search(&line).is_ok_and(|i| keep[i]);
+        for &(line, instant) in &self.ambiguous {
+            if kept_line(line) {
+                let local = instant.local();
+                warnings.push((
+                    line,
+                    1,
+                    "ambiguous_local_time",
+                    format!(
+                        "{local} happens twice in {}; read as UTC offset {:+} h ({:?} rule)",
+                        zone_name(&self.times),
+                        f64::from(instant.offset) / 3600.0,
+                        self.times.ambiguity_rule()
+                    ),
+                ));
+            }
+        }
+        warnings.sort_by_key(|w| (w.0, w.1));
+        // Rejections were listed in line order as rows were read; the ones
+        // found here go in between, by line.
+        let listed = std::mem::take(&mut self.report.rejections);
+        for (line, reason, detail) in rejected {
+            self.report.unaccept_and_reject(line, reason, detail);
+        }
+        let found = std::mem::take(&mut self.report.rejections);
+        self.report.rejections = merge_by_line(listed, found, |r| r.line);
+        for (line, _, kind, message) in warnings {
+            self.report.warn(Some(line), kind, message);
+        }
+        if keep.iter().any(|k| !k) {
+            self.incidents.retain(&keep);
+            let mut i = 0;
+            self.naive.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
         }
     }
 
     fn finish(mut self) -> IncidentBatch {
+        self.duplicates();
         if self.report.read == 0 {
             self.report.warn(
                 None,
@@ -1307,13 +1446,14 @@ impl<'r> Sink<'r> {
             };
             self.report.warn(None, "lon_lat_swapped", message);
         }
-        if self.naive_rows > 0 && self.reader.times.configured_zone().is_none() {
+        let naive_rows = self.naive.iter().filter(|&&n| n).count();
+        if naive_rows > 0 && self.reader.times.configured_zone().is_none() {
             self.report.warn(
                 None,
                 "zone_from_location",
                 format!(
                     "{} timestamps have no UTC offset; they were read as local time in {}, the time zone at the data's location (set --tz to choose another)",
-                    self.naive_rows,
+                    naive_rows,
                     zone_name(&self.times)
                 ),
             );
@@ -1323,6 +1463,42 @@ impl<'r> Sink<'r> {
             report: self.report,
         }
     }
+}
+
+/// A hash of `value` (fixed keys: the same on every run).
+fn hash_of(value: impl std::hash::Hash) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
+}
+
+/// The hashes that occur more than once.
+fn shared(hashes: &[u64]) -> HashSet<u64> {
+    let mut sorted = hashes.to_vec();
+    sorted.par_sort_unstable();
+    sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect()
+}
+
+/// Two lists, each in line order, merged in line order (`a` first on equal
+/// lines) and cut to [`MAX_LISTED`] entries.
+fn merge_by_line<T>(a: Vec<T>, b: Vec<T>, line: impl Fn(&T) -> u64) -> Vec<T> {
+    let mut out = Vec::with_capacity((a.len() + b.len()).min(MAX_LISTED));
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while out.len() < MAX_LISTED {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if line(y) < line(x) => b.next(),
+            (Some(_), _) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(v) => out.push(v),
+            None => break,
+        }
+    }
+    out
 }
 
 /// Fields of many CSV records, stored one after another in one buffer.
