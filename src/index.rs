@@ -221,24 +221,12 @@ impl SpatialIndex {
         kinds: Option<&[ServiceKind]>,
         max_distance: f64,
     ) -> Option<(usize, f64)> {
-        for (s, d2) in self.services.nearest_neighbor_iter_with_distance_2([x, y]) {
-            let d = d2.sqrt();
-            if d > max_distance {
-                return None;
-            }
-            let svc = &services[s.data as usize];
-            if kinds.is_some_and(|k| !k.contains(&svc.kind)) {
-                continue;
-            }
-            if svc
+        self.nearest_service_where(services, x, y, kinds, max_distance, |i| {
+            services[i]
                 .opening_hours
                 .as_ref()
                 .is_some_and(|h| h.is_open_at(utc, zone))
-            {
-                return Some((s.data as usize, d));
-            }
-        }
-        None
+        })
     }
 
     /// As [`SpatialIndex::nearest_open_service`], with opening times computed
@@ -255,6 +243,21 @@ impl SpatialIndex {
         kinds: Option<&[ServiceKind]>,
         max_distance: f64,
     ) -> Option<(usize, f64)> {
+        self.nearest_service_where(services, x, y, kinds, max_distance, |i| {
+            open.is_open(i, utc)
+        })
+    }
+
+    /// The nearest service of `kinds` within `max_distance` for which `open(i)` holds.
+    fn nearest_service_where(
+        &self,
+        services: &[Service],
+        x: f64,
+        y: f64,
+        kinds: Option<&[ServiceKind]>,
+        max_distance: f64,
+        open: impl Fn(usize) -> bool,
+    ) -> Option<(usize, f64)> {
         for (s, d2) in self.services.nearest_neighbor_iter_with_distance_2([x, y]) {
             let d = d2.sqrt();
             if d > max_distance {
@@ -264,7 +267,7 @@ impl SpatialIndex {
             if kinds.is_some_and(|k| !k.contains(&services[i].kind)) {
                 continue;
             }
-            if open.is_open(i, utc) {
+            if open(i) {
                 return Some((i, d));
             }
         }
