@@ -67,7 +67,7 @@ use byrum::{
 use rayon::prelude::*;
 
 mod common;
-use common::{LAT0, LAT1, LON0, LON1};
+use common::{LAT0, LAT1, LON0, LON1, min_max};
 
 /// The zone of the peer CSV's naive timestamps.
 const ZONE: &str = "Europe/Copenhagen";
@@ -342,13 +342,6 @@ fn pipeline(
         tiles.len()
     ));
     Ok(checks)
-}
-
-fn min_max(v: &[f64]) -> (f64, f64) {
-    v.iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        })
 }
 
 /// Peak resident memory of this process (`VmHWM`), bytes.

@@ -28,7 +28,7 @@ use byrum::{
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 
 mod common;
-use common::{LAT0, LAT1, LON0, LON1, peer_csv, read_lonlat, transform_bounds};
+use common::{LAT0, LAT1, LON0, LON1, min_max, peer_csv, read_lonlat, transform_bounds};
 
 fn main() {
     let mut c = Criterion::default()
@@ -46,14 +46,8 @@ fn main() {
         .build()
         .expect("a data set");
     let inc = &ds.incidents;
-    let (lo_x, hi_x) = inc
-        .x
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let (lo_y, hi_y) = inc
-        .y
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let (lo_x, hi_x) = min_max(&inc.x);
+    let (lo_y, hi_y) = min_max(&inc.y);
     let grid = MetricGrid::covering(
         (lo_x - 250.0, lo_y - 250.0, hi_x + 250.0, hi_y + 250.0),
         10.0,

@@ -350,6 +350,12 @@ impl Dictionary {
     }
 }
 
+/// Keeps the elements of `v` whose `keep` flag is set (one flag per element).
+pub(crate) fn retain_flagged<T>(v: &mut Vec<T>, keep: &[bool]) {
+    let mut k = keep.iter();
+    v.retain(|_| k.next().copied().unwrap_or(false));
+}
+
 /// Texts stored one after another in one buffer, with the end of each, as
 /// in an Arrow string column: millions of short identifiers without a heap
 /// allocation each.
@@ -424,12 +430,6 @@ impl TextColumn {
             out.push(&self[i]);
         }
         *self = out;
-    }
-
-    /// Heap bytes held (texts and ends).
-    #[must_use]
-    pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
     }
 }
 
@@ -517,24 +517,20 @@ impl Incidents {
 
     /// Keeps the incidents whose `keep` flag is set (one flag per incident).
     pub(crate) fn retain(&mut self, keep: &[bool]) {
-        fn column<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
-            let mut k = keep.iter();
-            v.retain(|_| k.next().copied().unwrap_or(false));
-        }
         self.id.retain_flags(keep);
-        column(&mut self.lon, keep);
-        column(&mut self.lat, keep);
-        column(&mut self.x, keep);
-        column(&mut self.y, keep);
-        column(&mut self.utc, keep);
-        column(&mut self.offset, keep);
-        column(&mut self.category, keep);
-        column(&mut self.line, keep);
+        retain_flagged(&mut self.lon, keep);
+        retain_flagged(&mut self.lat, keep);
+        retain_flagged(&mut self.x, keep);
+        retain_flagged(&mut self.y, keep);
+        retain_flagged(&mut self.utc, keep);
+        retain_flagged(&mut self.offset, keep);
+        retain_flagged(&mut self.category, keep);
+        retain_flagged(&mut self.line, keep);
         if let Some(g) = self.group.as_mut() {
-            column(g, keep);
+            retain_flagged(g, keep);
         }
         if let Some(w) = self.weight.as_mut() {
-            column(w, keep);
+            retain_flagged(w, keep);
         }
     }
 

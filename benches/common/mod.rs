@@ -54,6 +54,14 @@ pub fn transform_bounds(p: &Projection) -> (f64, f64, f64, f64) {
     b
 }
 
+/// The smallest and largest value (infinite for an empty slice).
+pub fn min_max(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        })
+}
+
 /// The peer CSV of `n` incidents, seed 42.
 pub fn peer_csv(n: usize) -> String {
     format!("/tmp/byrum-peers-data/incidents_n{n}_s42.csv")

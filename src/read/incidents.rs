@@ -47,7 +47,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::ingest::{IngestReport, MAX_LISTED};
-use crate::model::{Dictionary, Incidents, TextColumn};
+use crate::model::{Dictionary, Incidents, TextColumn, retain_flagged};
 use crate::projection::Projection;
 use crate::projection::median_point;
 use crate::study_area::StudyArea;
@@ -1402,11 +1402,7 @@ impl<'r> Sink<'r> {
         }
         if keep.iter().any(|k| !k) {
             self.incidents.retain(&keep);
-            let mut i = 0;
-            self.naive.retain(|_| {
-                i += 1;
-                keep[i - 1]
-            });
+            retain_flagged(&mut self.naive, &keep);
         }
     }
 
