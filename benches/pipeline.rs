@@ -346,10 +346,21 @@ fn pipeline(
 
 /// Peak resident memory of this process (`VmHWM`), bytes.
 fn peak_rss() -> Option<u64> {
+    status_bytes("VmHWM:")
+}
+
+/// A `/proc/self/status` line in bytes (Linux; `None` elsewhere).
+fn status_bytes(key: &str) -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let l = s.lines().find(|l| l.starts_with(key))?;
     let kb: u64 = l.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// Resets `VmHWM` to the current resident size (Linux 4.0+), so the next
+/// reading is the peak of what ran since; false where that is not possible.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 /// `task n seconds [# note]` lines (peer_bench.py's format) and `# key value` lines.
@@ -397,12 +408,22 @@ fn env_list(name: &str) -> Vec<usize> {
 fn child(incidents: &str, services: &str, out: &str) {
     let mut n = 0usize;
     let mut lines = Vec::new();
+    // The peak within each stage, where the kernel lets us reset it.
+    let mut stage_peaks = Vec::new();
+    let mut overall = 0;
+    let resets = reset_peak_rss();
     let checks = pipeline(
         Path::new(incidents),
         Path::new(services),
         Path::new(out),
         |s, t| {
             lines.push((s, t));
+            let peak = peak_rss().unwrap_or(0);
+            overall = overall.max(peak);
+            if resets {
+                stage_peaks.push((s, peak, status_bytes("VmRSS:").unwrap_or(0)));
+                reset_peak_rss();
+            }
         },
     )
     .unwrap_or_else(|e| {
@@ -425,7 +446,14 @@ fn child(incidents: &str, services: &str, out: &str) {
         println!("# check {l}");
     }
     println!("# columnar_bytes {}", checks.columnar_bytes);
-    println!("# peak_rss_bytes {}", peak_rss().unwrap_or(0));
+    println!("# peak_rss_bytes {}", overall.max(peak_rss().unwrap_or(0)));
+    if !stage_peaks.is_empty() {
+        let by_stage: Vec<String> = stage_peaks
+            .iter()
+            .map(|(s, peak, end)| format!("{s} {}/{}", peak / 1_000_000, end / 1_000_000))
+            .collect();
+        println!("# stage_peak_end_mb {}", by_stage.join(", "));
+    }
 }
 
 /// Stage times, `# key value` lines and wall time of a fresh process.
@@ -666,6 +694,11 @@ fn bench(n: usize, peers_dir: &Path) {
                 columnar / 1e6,
                 ppeak / 1e6
             );
+            if let Some(by_stage) = fresh_info.get("stage_peak_end_mb") {
+                println!(
+                    "memory by stage (byrum fresh, MB peak within / resident after): {by_stage}"
+                );
+            }
         }
         None => {
             println!(

@@ -124,6 +124,9 @@ pub struct ColourScale {
     scaling: Scaling,
     /// The ramp sampled at [`LUT_SIZE`] evenly spaced positions.
     lut: Vec<[u8; 4]>,
+    /// ln of the domain's lower end and ln(upper) − ln(lower), for log
+    /// scaling (computed once, not per pixel).
+    log: (f64, f64),
 }
 
 /// Colours precomputed per scale: finer than 8-bit colour channels can show.
@@ -172,6 +175,7 @@ impl ColourScale {
             domain,
             scaling,
             lut,
+            log: (lo.ln(), hi.ln() - lo.ln()),
         })
     }
 
@@ -284,8 +288,7 @@ impl ColourScale {
     /// The ramp's colour at position `t` in [0, 1] (clamped).
     #[must_use]
     pub fn colour_at(&self, t: f64) -> [u8; 4] {
-        let k = (t.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f64).round() as usize;
-        self.lut[k.min(LUT_SIZE - 1)]
+        self.lut[round_index(t.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f64).min(LUT_SIZE - 1)]
     }
 
     /// Where a value falls on the ramp, in [0, 1]; `None` below the domain
@@ -307,7 +310,7 @@ impl ColourScale {
         }
         let t = match &self.scaling {
             Scaling::Linear => (v - lo) / (hi - lo),
-            Scaling::Log => (v.ln() - lo.ln()) / (hi.ln() - lo.ln()),
+            Scaling::Log => (v.ln() - self.log.0) / self.log.1,
             Scaling::Quantile(b) => {
                 let k = b.partition_point(|&x| x <= v);
                 if k == 0 {
@@ -355,17 +358,29 @@ pub fn sample(surface: &DensitySurface, x: f64, y: f64) -> f64 {
     if !(fx > -1.0 && fy > -1.0 && fx < g.nx as f64 && fy < g.ny as f64) {
         return 0.0;
     }
-    let (c0, r0) = (fx.floor(), fy.floor());
-    let (tx, ty) = (fx - c0, fy - r0);
-    let at = |c: f64, r: f64| {
-        if c < 0.0 || r < 0.0 || c >= g.nx as f64 || r >= g.ny as f64 {
+    // floor(f) for f > -1, without a libm call (this runs once per pixel):
+    // truncation is the floor from 0 up, and every f in (-1, 0) floors to -1.
+    let floor = |f: f64| if f >= 0.0 { f as isize } else { -1 };
+    let (c0, r0) = (floor(fx), floor(fy));
+    let (tx, ty) = (fx - c0 as f64, fy - r0 as f64);
+    let (nx, ny) = (g.nx as isize, g.ny as isize);
+    let at = |c: isize, r: isize| {
+        if c < 0 || r < 0 || c >= nx || r >= ny {
             0.0
         } else {
-            surface.values[r as usize * g.nx + c as usize]
+            surface.values[(r * nx + c) as usize]
         }
     };
-    (1.0 - ty) * ((1.0 - tx) * at(c0, r0) + tx * at(c0 + 1.0, r0))
-        + ty * ((1.0 - tx) * at(c0, r0 + 1.0) + tx * at(c0 + 1.0, r0 + 1.0))
+    (1.0 - ty) * ((1.0 - tx) * at(c0, r0) + tx * at(c0 + 1, r0))
+        + ty * ((1.0 - tx) * at(c0, r0 + 1) + tx * at(c0 + 1, r0 + 1))
+}
+
+/// `y.round() as usize` for `y` in [0, 2⁵²), without a libm call: the
+/// fraction `y − trunc(y)` is exact, and halves round up (away from 0), as
+/// [`f64::round`] does.
+fn round_index(y: f64) -> usize {
+    let k = y as usize;
+    if y - k as f64 >= 0.5 { k + 1 } else { k }
 }
 
 /// The projected position (metres) of every pixel centre of a tile, row by
@@ -910,6 +925,75 @@ mod tests {
             // Measured: 5.4 cm of a 153 m (Mercator) pixel at z10, 0.8 mm at
             // z12 (512 px), 3 µm at z17.
             assert!(worst < 1e-3 * px, "zoom {z}: {worst} m");
+        }
+    }
+
+    /// `sample` and `round_index` (written without libm calls) give the
+    /// same bits as the textbook forms with `floor` and `round`, on and
+    /// around cell edges, halves and the grid's borders.
+    #[test]
+    fn per_pixel_arithmetic_equals_floor_and_round() {
+        for y in [
+            0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            4094.5,
+            4095.0,
+            17.25,
+            3.75,
+        ] {
+            assert_eq!(round_index(y), y.round() as usize, "{y}");
+        }
+        let grid = crate::grid::MetricGrid::covering((0.0, 0.0, 70.0, 50.0), 10.0).unwrap();
+        let mut s = crate::kde::Kde::new()
+            .bandwidth(crate::kde::Bandwidth::Fixed(20.0))
+            .compute(&grid, &[30.0], &[20.0], None)
+            .unwrap();
+        for (i, v) in s.values.iter_mut().enumerate() {
+            *v = (i * 7 % 11) as f64 + 0.25;
+        }
+        let g = &s.grid;
+        let reference = |x: f64, y: f64| {
+            let fx = (x - g.x0) / g.dx - 0.5;
+            let fy = (y - g.y0) / g.dy - 0.5;
+            if !(fx > -1.0 && fy > -1.0 && fx < g.nx as f64 && fy < g.ny as f64) {
+                return 0.0;
+            }
+            let (c0, r0) = (fx.floor(), fy.floor());
+            let (tx, ty) = (fx - c0, fy - r0);
+            let at = |c: f64, r: f64| {
+                if c < 0.0 || r < 0.0 || c >= g.nx as f64 || r >= g.ny as f64 {
+                    0.0
+                } else {
+                    s.values[r as usize * g.nx + c as usize]
+                }
+            };
+            (1.0 - ty) * ((1.0 - tx) * at(c0, r0) + tx * at(c0 + 1.0, r0))
+                + ty * ((1.0 - tx) * at(c0, r0 + 1.0) + tx * at(c0 + 1.0, r0 + 1.0))
+        };
+        let mut inside = 0;
+        for i in -30..=110 {
+            for j in -30..=90 {
+                let (x, y) = (
+                    g.x0 + f64::from(i) * 0.7 - 1e-12,
+                    g.y0 + f64::from(j) * 0.65,
+                );
+                assert_eq!(
+                    sample(&s, x, y).to_bits(),
+                    reference(x, y).to_bits(),
+                    "{x} {y}"
+                );
+                inside += usize::from(reference(x, y) > 0.0);
+            }
+        }
+        assert!(inside > 5_000, "{inside}");
+        let scale = ColourScale::new(Ramp::Viridis, (0.3, 10.0), Scaling::Log).unwrap();
+        for k in 0..2_000 {
+            let v = 0.3 + f64::from(k) * 0.0051;
+            let t = ((v.ln() - 0.3f64.ln()) / (10f64.ln() - 0.3f64.ln())).clamp(0.0, 1.0);
+            assert_eq!(scale.position(v), Some(t));
         }
     }
 
