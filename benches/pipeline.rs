@@ -192,6 +192,7 @@ fn pipeline(
         exposure,
         Some(&area),
     )?;
+    drop(cells);
     stage("h3_bins", secs(t));
     let groups = counts.bin_counts.iter().filter(|&&c| c > 0).count();
     let occupied = counts.counts.iter().filter(|&&c| c > 0).count();

@@ -1,7 +1,9 @@
 //! The H3 grid: cells of points and of the study area, and counts per cell
 //! and time bin with rates per hour of exposure.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use foldhash::fast::FixedState;
 
 use geo::MultiPolygon;
 use h3o::geom::{ContainmentMode, TilerBuilder};
@@ -23,8 +25,9 @@ pub fn h3_resolution(res: u8) -> Result<Resolution> {
     })
 }
 
-/// The H3 cell of every point, computed in parallel; each distinct coordinate
-/// is indexed once per worker (exports repeat points heavily).
+/// The H3 cell of every point, computed in parallel. Where coordinates
+/// repeat (exports put many incidents on one address point), each distinct
+/// coordinate is indexed once per worker; see [`coordinates_repeat`].
 ///
 /// # Errors
 /// [`Error::Parameter`] if a point is not a valid latitude/longitude.
@@ -36,22 +39,56 @@ pub fn h3_resolution(res: u8) -> Result<Resolution> {
 /// # Ok::<(), byrum::Error>(())
 /// ```
 pub fn h3_cells(lon: &[f64], lat: &[f64], res: Resolution) -> Result<Vec<CellIndex>> {
-    lon.par_iter()
-        .zip(lat.par_iter())
-        .with_min_len(1 << 14)
-        .map_init(HashMap::<(u64, u64), CellIndex>::new, |cache, (&x, &y)| {
-            if let Some(&c) = cache.get(&(x.to_bits(), y.to_bits())) {
-                return Ok(c);
-            }
-            let c = LatLng::new(y, x)
-                .map_err(|e| Error::parameter("coordinate", format!("({x}, {y}): {e}")))?
-                .to_cell(res);
-            if cache.len() > 1 << 20 {
-                cache.clear();
-            }
-            cache.insert((x.to_bits(), y.to_bits()), c);
-            Ok(c)
-        })
+    h3_cells_memo(lon, lat, res, coordinates_repeat(lon, lat))
+}
+
+/// Whether remembering cells by coordinate pays: true when at most three
+/// quarters of [`REPEAT_SAMPLE`] evenly spaced points are distinct. Where
+/// nearly every point is new, a lookup table only adds work to H3's
+/// ~0.5 µs per point.
+#[must_use]
+pub fn coordinates_repeat(lon: &[f64], lat: &[f64]) -> bool {
+    let n = lon.len().min(lat.len());
+    let step = (n / REPEAT_SAMPLE).max(1);
+    let mut seen = HashSet::with_capacity_and_hasher(REPEAT_SAMPLE.min(n), FixedState::default());
+    let mut taken = 0usize;
+    for i in (0..n).step_by(step).take(REPEAT_SAMPLE) {
+        seen.insert((lon[i].to_bits(), lat[i].to_bits()));
+        taken += 1;
+    }
+    4 * seen.len() <= 3 * taken
+}
+
+/// Points looked at by [`coordinates_repeat`].
+const REPEAT_SAMPLE: usize = 65_536;
+
+/// [`h3_cells`], remembering each worker's cells by coordinate if `memo`.
+fn h3_cells_memo(lon: &[f64], lat: &[f64], res: Resolution, memo: bool) -> Result<Vec<CellIndex>> {
+    let cell = |x: f64, y: f64| {
+        LatLng::new(y, x)
+            .map(|p| p.to_cell(res))
+            .map_err(|e| Error::parameter("coordinate", format!("({x}, {y}): {e}")))
+    };
+    let points = lon.par_iter().zip(lat.par_iter()).with_min_len(1 << 14);
+    if !memo {
+        return points.map(|(&x, &y)| cell(x, y)).collect();
+    }
+    points
+        .map_init(
+            || HashMap::with_hasher(FixedState::default()),
+            |cache: &mut HashMap<(u64, u64), CellIndex, FixedState>, (&x, &y)| {
+                let key = (x.to_bits(), y.to_bits());
+                if let Some(&c) = cache.get(&key) {
+                    return Ok(c);
+                }
+                let c = cell(x, y)?;
+                if cache.len() > 1 << 20 {
+                    cache.clear();
+                }
+                cache.insert(key, c);
+                Ok(c)
+            },
+        )
         .collect()
 }
 
@@ -127,14 +164,32 @@ impl H3Counts {
         if bins.iter().any(|&b| b as usize >= nb) {
             return Err(Error::parameter("H3 counts", "a bin index is out of range"));
         }
-        let mut universe: Vec<CellIndex> = cells.to_vec();
-        universe.par_sort_unstable();
-        universe.dedup();
+        // The distinct cells (a few thousand at most in a city: a small set
+        // per worker, not a sort of every incident's cell).
+        let mut universe: Vec<CellIndex> = cells
+            .par_iter()
+            .with_min_len(1 << 14)
+            .fold(
+                || HashSet::with_hasher(FixedState::default()),
+                |mut set, &c| {
+                    set.insert(c);
+                    set
+                },
+            )
+            .reduce(
+                || HashSet::with_hasher(FixedState::default()),
+                |mut a, b| {
+                    a.extend(b);
+                    a
+                },
+            )
+            .into_iter()
+            .collect();
         if let Some(a) = area_cells {
             universe.extend_from_slice(a);
-            universe.par_sort_unstable();
-            universe.dedup();
         }
+        universe.sort_unstable();
+        universe.dedup();
         let n = universe.len();
         let (counts, wsum, bin_counts) = cells
             .par_iter()
@@ -416,6 +471,37 @@ impl MetricGrid {
 mod tests {
     use super::*;
     use geo::{Intersects, LineString, Point, Polygon};
+
+    /// Remembering cells by coordinate changes nothing but the work done,
+    /// and is chosen only where points repeat.
+    #[test]
+    fn memoised_cells_equal_direct_cells() {
+        let res = h3_resolution(10).unwrap();
+        let n = 100_000;
+        // Every point distinct: a spiral around Aalborg.
+        let lon: Vec<f64> = (0..n)
+            .map(|i| 9.92 + 1e-7 * f64::from(i) * (f64::from(i) * 0.1).cos())
+            .collect();
+        let lat: Vec<f64> = (0..n)
+            .map(|i| 57.05 + 1e-7 * f64::from(i) * (f64::from(i) * 0.1).sin())
+            .collect();
+        assert!(!coordinates_repeat(&lon, &lat));
+        // 400 address points, each used 250 times.
+        let rlon: Vec<f64> = (0..n).map(|i| lon[(i % 400) as usize * 17]).collect();
+        let rlat: Vec<f64> = (0..n).map(|i| lat[(i % 400) as usize * 17]).collect();
+        assert!(coordinates_repeat(&rlon, &rlat));
+        for (x, y) in [(&lon, &lat), (&rlon, &rlat)] {
+            let direct = h3_cells_memo(x, y, res, false).unwrap();
+            assert_eq!(h3_cells_memo(x, y, res, true).unwrap(), direct);
+            assert_eq!(h3_cells(x, y, res).unwrap(), direct);
+            assert!(direct.iter().all(|c| c.resolution() == res));
+        }
+        assert!(coordinates_repeat(&[], &[]));
+        let mut bad = rlat.clone();
+        bad[7] = f64::NAN;
+        assert!(h3_cells_memo(&rlon, &bad, res, true).is_err());
+        assert!(h3_cells_memo(&rlon, &bad, res, false).is_err());
+    }
 
     #[test]
     fn scanline_matches_point_in_polygon() {

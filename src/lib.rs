@@ -98,7 +98,9 @@ mod weights;
 pub use dataset::{Dataset, DatasetBuilder};
 pub use document::{Document, Lang, escape_markdown};
 pub use error::{Error, Result};
-pub use grid::{H3Counts, MetricGrid, h3_cells, h3_cells_covering, h3_resolution};
+pub use grid::{
+    H3Counts, MetricGrid, coordinates_repeat, h3_cells, h3_cells_covering, h3_resolution,
+};
 pub use hotspot::{
     H3Change, H3Emerging, H3HotSpots, SquareHotSpots, SquareNeighbours, analysis_cells,
 };
