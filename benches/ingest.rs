@@ -16,6 +16,12 @@
 //! | `h3_res9_hour_counts` | [`TimeBinning::assign`] and [`TimeBinning::exposure`] for `BinSpec::of(&[Dimension::Hour])`, [`h3_cells`] at resolution 9, [`H3Counts::compute`] |
 //! | `end_to_end` | all of the above in sequence, from the file |
 //!
+//! A second group, `h3_repeats`, measures what indexing each distinct
+//! coordinate once gains on real data: [`h3_cells`] at resolution 9 on the
+//! Minneapolis stops (`../shared/data/real/`, 51,920 rows on 10,414 distinct
+//! points) repeated 20 times (`repeated`), against the same number of points
+//! all distinct (`distinct`: row i moved by i × 10⁻¹¹ degrees, under a metre).
+//!
 //! `dataset_build` clones the read batch outside the timed section (the builder
 //! consumes it). Each benchmark runs 10 flat samples, so a stage is run at
 //! least 10 times after warm-up.
@@ -154,7 +160,48 @@ fn foundation(c: &mut Criterion, path: &Path) {
     group.finish();
 }
 
+/// The real export with heavily repeated coordinates (see the module docs).
+const REPEATS_CSV: &str = "../shared/data/real/minneapolis_stops_2017.csv";
+
+fn h3_repeats(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(REPEATS_CSV);
+    let Ok(batch) = IncidentReader::new().read_csv(&path) else {
+        eprintln!(
+            "benches/ingest: {} not found; h3_repeats skipped",
+            path.display()
+        );
+        return;
+    };
+    let inc = &batch.incidents;
+    let copies = 20;
+    let lon: Vec<f64> = (0..copies).flat_map(|_| inc.lon.iter().copied()).collect();
+    let lat: Vec<f64> = (0..copies).flat_map(|_| inc.lat.iter().copied()).collect();
+    // Row i moved east by i × 1e-11 degrees (under a metre): every point distinct.
+    let moved: Vec<f64> = lon
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| x + i as f64 * 1e-11)
+        .collect();
+    let n = lon.len();
+    assert!(byrum::coordinates_repeat(&lon, &lat) && !byrum::coordinates_repeat(&moved, &lat));
+    let res = h3_resolution(H3_RES).expect("resolution 9");
+    let mut group = c.benchmark_group("h3_repeats");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(n as u64));
+    group.bench_with_input(BenchmarkId::new("repeated", n), &n, |b, _| {
+        b.iter(|| h3_cells(black_box(&lon), &lat, res).expect("cells"));
+    });
+    group.bench_with_input(BenchmarkId::new("distinct", n), &n, |b, _| {
+        b.iter(|| h3_cells(black_box(&moved), &lat, res).expect("cells"));
+    });
+    group.finish();
+}
+
 fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    h3_repeats(&mut c);
     let path = input_path();
     if !path.is_file() {
         eprintln!(
@@ -166,7 +213,6 @@ fn main() {
         );
         return;
     }
-    let mut c = Criterion::default().configure_from_args();
     foundation(&mut c, &path);
     c.final_summary();
 }
