@@ -316,7 +316,7 @@ pub struct Route {
 #[derive(Debug, Clone, Default)]
 pub struct Dictionary {
     values: Vec<String>,
-    codes: HashMap<String, u32>,
+    codes: HashMap<String, u32, foldhash::fast::FixedState>,
 }
 
 impl Dictionary {
@@ -388,6 +388,18 @@ impl TextColumn {
     #[must_use]
     pub fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    /// The bytes of all texts together.
+    #[must_use]
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Makes room for `rows` more texts of `bytes` more bytes in all.
+    pub fn reserve(&mut self, rows: usize, bytes: usize) {
+        self.bytes.reserve(bytes);
+        self.ends.reserve(rows);
     }
 
     /// Whether there are none.

@@ -407,6 +407,18 @@ enum TimeIn<'a> {
     Missing,
 }
 
+impl TimeIn<'_> {
+    /// The same time, its text borrowed.
+    fn borrowed(&self) -> TimeIn<'_> {
+        match self {
+            TimeIn::Text(t) => TimeIn::Text(Cow::Borrowed(t)),
+            &TimeIn::Utc(utc, tz) => TimeIn::Utc(utc, tz),
+            &TimeIn::Naive(ndt) => TimeIn::Naive(ndt),
+            TimeIn::Missing => TimeIn::Missing,
+        }
+    }
+}
+
 /// One validated row, borrowing its texts from the raw row.
 struct Row<'b> {
     line: u64,
@@ -653,35 +665,53 @@ impl IncidentReader {
             sink.report.warn(None, "column_mapping", n);
         }
         let width = header.len();
-        let mut done = false;
-        while !done {
-            chunk.clear();
-            while chunk.entries.len() < CHUNK && chunk.data.len() < CHUNK_BYTES {
-                let line = records.lines.line;
-                match records.next(&mut chunk).map_err(|e| stopped(line, e))? {
-                    Next::End => {
-                        done = true;
-                        break;
+        let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+        // Splitting records is serial; it runs for the next chunk while the
+        // rows of this one are validated in parallel.
+        let fill = |records: &mut Records<_>, chunk: &mut Chunk| {
+            records.fill(chunk).map_err(|(line, e)| stopped(line, e))
+        };
+        let mut next = Chunk::default();
+        let mut at_end = fill(&mut records, &mut chunk)?;
+        // The rows to expect, from the first chunk's bytes per row.
+        let expected = usize::try_from(
+            file_bytes.saturating_mul(chunk.entries.len() as u64) / records.consumed.max(1),
+        )
+        .unwrap_or(0);
+        let mut reserved = false;
+        loop {
+            let (filled, ()) = rayon::join(
+                || {
+                    if at_end {
+                        Ok(true)
+                    } else {
+                        fill(&mut records, &mut next)
                     }
-                    Next::Record | Next::TooLong => {}
-                }
+                },
+                || {
+                    sink.take(chunk.entries.len(), |i| match &chunk.entries[i] {
+                        &Entry::Record {
+                            line,
+                            start,
+                            first,
+                            last,
+                        } => csv_raw(&chunk, line, (start, first, last), &cols, width, delimiter),
+                        Entry::TooLong { line, detail } => {
+                            Err(Bad::new(*line, "record_too_long", detail.clone()))
+                        }
+                    });
+                },
+            );
+            if at_end {
+                break;
             }
-            let raws: Vec<RawResult<'_>> = chunk
-                .entries
-                .iter()
-                .map(|e| match e {
-                    &Entry::Record {
-                        line,
-                        start,
-                        first,
-                        last,
-                    } => csv_raw(&chunk, line, (start, first, last), &cols, width, delimiter),
-                    Entry::TooLong { line, detail } => {
-                        Err(Bad::new(*line, "record_too_long", detail.clone()))
-                    }
-                })
-                .collect();
-            sink.take(&raws);
+            if !reserved {
+                // Room for all rows at once, rather than growing step by step.
+                sink.reserve(expected + expected / 32);
+                reserved = true;
+            }
+            at_end = filled?;
+            std::mem::swap(&mut chunk, &mut next);
         }
         Ok(sink.finish())
     }
@@ -791,33 +821,36 @@ impl IncidentReader {
         for n in notes {
             sink.report.warn(None, "column_mapping", n);
         }
-        let mut times = times.into_iter();
         let n = df.height();
         let mut start = 0;
         while start < n {
             let end = (start + CHUNK).min(n);
-            let raws: Vec<RawResult<'_>> = (start..end)
-                .map(|i| {
-                    Ok(RawRow {
-                        line: i as u64 + 2,
-                        id: get(ids.as_ref(), i),
-                        x: xs[i].as_deref().map(Cow::Borrowed),
-                        y: ys[i].as_deref().map(Cow::Borrowed),
-                        time: times.next().unwrap_or(TimeIn::Missing),
-                        category: get(cats.as_ref(), i),
-                        group: get(groups.as_ref(), i),
-                        weight: get(weights.as_ref(), i),
-                    })
+            sink.take(end - start, |k| {
+                let i = start + k;
+                Ok(RawRow {
+                    line: i as u64 + 2,
+                    id: get(ids.as_ref(), i),
+                    x: xs[i].as_deref().map(Cow::Borrowed),
+                    y: ys[i].as_deref().map(Cow::Borrowed),
+                    time: times.get(i).map_or(TimeIn::Missing, TimeIn::borrowed),
+                    category: get(cats.as_ref(), i),
+                    group: get(groups.as_ref(), i),
+                    weight: get(weights.as_ref(), i),
                 })
-                .collect();
-            sink.take(&raws);
+            });
             start = end;
         }
         Ok(sink.finish())
     }
 
-    /// Validates one raw row.
-    fn validate<'b>(&self, raw: &'b RawRow<'_>, times: &TimestampParser) -> RowResult<'b> {
+    /// Validates one raw row; `plausible` holds the local seconds (since
+    /// 1970-01-01 00:00 local time) of the plausible years.
+    fn validate<'b>(
+        &self,
+        raw: &'b RawRow<'_>,
+        times: &TimestampParser,
+        plausible: &std::ops::Range<i64>,
+    ) -> RowResult<'b> {
         let line = raw.line;
         let bad = |reason: &'static str, detail: String| Err(Bad::new(line, reason, detail));
         let (Some(xs), Some(ys)) = (raw.x.as_deref(), raw.y.as_deref()) else {
@@ -935,9 +968,17 @@ impl IncidentReader {
                 return bad(problem.reason(), detail);
             }
         };
-        let local = parsed.instant.local();
         let (first, last) = self.years;
-        if !(first..=last).contains(&local.year()) {
+        let local_secs = parsed
+            .instant
+            .utc
+            .checked_add(i64::from(parsed.instant.offset));
+        // Local seconds within the plausible years are plausible; others are
+        // decided by the local date.
+        if !local_secs.is_some_and(|t| plausible.contains(&t))
+            && !(first..=last).contains(&parsed.instant.local().year())
+        {
+            let local = parsed.instant.local();
             return bad(
                 "implausible_time",
                 format!(
@@ -1009,6 +1050,20 @@ impl IncidentReader {
     }
 }
 
+/// The seconds since 1970-01-01 00:00 from the start of year `first` to the
+/// end of year `last` (empty where chrono has no such year).
+fn year_seconds((first, last): (i32, i32)) -> std::ops::Range<i64> {
+    let start = |year: i32| {
+        chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp())
+    };
+    match (start(first), last.checked_add(1).and_then(start)) {
+        (Some(a), Some(b)) => a..b,
+        _ => 0..0,
+    }
+}
+
 /// The column mapping with x and y swapped, as `--columns` text.
 fn swap_hint(header: &[String], c: &Resolved) -> String {
     let name = |i: usize| header[i].trim().to_owned();
@@ -1065,8 +1120,15 @@ fn csv_raw<'a>(
             format!("expected {width} fields, found {len} ({why})"),
         ));
     }
+    // One UTF-8 check for the whole record (its fields lie one after
+    // another); a field not cut at character boundaries is checked alone.
+    let record = std::str::from_utf8(&chunk.data[start..chunk.ends[last - 1]]).ok();
     let field = |i: usize| -> std::result::Result<Cow<'a, str>, Bad> {
-        std::str::from_utf8(chunk.field(start, first, i))
+        let (from, to) = chunk.span(start, first, i);
+        if let Some(text) = record.and_then(|r| r.get(from - start..to - start)) {
+            return Ok(Cow::Borrowed(text));
+        }
+        std::str::from_utf8(&chunk.data[from..to])
             .map(Cow::Borrowed)
             .map_err(|_| {
                 Bad::new(
@@ -1152,6 +1214,14 @@ impl Part {
     }
 }
 
+/// Appends a column of every part to `column`.
+fn extend<T: Copy>(column: &mut Vec<T>, parts: &[Part], of: impl Fn(&Part) -> &[T]) {
+    column.reserve(parts.iter().map(|p| of(p).len()).sum());
+    for p in parts {
+        column.extend_from_slice(of(p));
+    }
+}
+
 /// Rows validated per thread at a time.
 const PART_ROWS: usize = 4096;
 
@@ -1175,6 +1245,8 @@ struct Sink<'r> {
     swapped_lines: Vec<u64>,
     /// The column mapping with x and y swapped (for the `lon_lat_swapped` warning).
     swap_hint: String,
+    /// The local seconds of the plausible years (empty if out of chrono's range).
+    plausible: std::ops::Range<i64>,
 }
 
 impl<'r> Sink<'r> {
@@ -1197,14 +1269,16 @@ impl<'r> Sink<'r> {
             swapped_rows: 0,
             swapped_lines: Vec::new(),
             swap_hint: String::new(),
+            plausible: year_seconds(reader.years),
         }
     }
 
     /// Decides the zone for naive times from the first chunk's location.
-    fn decide_zone(&mut self, raws: &[RawResult<'_>]) {
+    fn decide_zone<'a>(&mut self, n: usize, raw: impl Fn(usize) -> RawResult<'a>) {
         let mut lon = Vec::new();
         let mut lat = Vec::new();
-        for r in raws.iter().flatten() {
+        for r in (0..n).map(raw) {
+            let Ok(r) = r else { continue };
             if let (Some(Ok(x)), Some(Ok(y))) = (
                 r.x.as_deref().map(|s| s.trim().parse::<f64>()),
                 r.y.as_deref().map(|s| s.trim().parse::<f64>()),
@@ -1228,21 +1302,23 @@ impl<'r> Sink<'r> {
         self.zone_decided = true;
     }
 
-    /// Validates `raws` (in parallel, part by part) and appends them in order.
-    fn take(&mut self, raws: &[RawResult<'_>]) {
+    /// Validates the `n` rows `raw(0..n)` (made and validated in parallel,
+    /// part by part) and appends them in order.
+    fn take<'a>(&mut self, n: usize, raw: impl Fn(usize) -> RawResult<'a> + Sync) {
         if !self.zone_decided {
-            self.decide_zone(raws);
+            self.decide_zone(n, &raw);
         }
         let (reader, times) = (self.reader, &self.times);
+        let plausible = &self.plausible;
         let weights = self.incidents.weight.is_some();
-        let parts: Vec<Part> = raws
-            .par_chunks(PART_ROWS)
-            .map(|rows| {
+        let parts: Vec<Part> = (0..n.div_ceil(PART_ROWS))
+            .into_par_iter()
+            .map(|p| {
                 let mut part = Part::default();
-                for r in rows {
-                    match r {
-                        Err(bad) => part.bad.push(bad.clone()),
-                        Ok(raw) => match reader.validate(raw, times) {
+                for i in p * PART_ROWS..n.min((p + 1) * PART_ROWS) {
+                    match raw(i) {
+                        Err(bad) => part.bad.push(bad),
+                        Ok(raw) => match reader.validate(&raw, times, plausible) {
                             Ok(row) => part.push(&row, weights),
                             Err(bad) => part.bad.push(bad),
                         },
@@ -1251,56 +1327,114 @@ impl<'r> Sink<'r> {
                 part
             })
             .collect();
-        for part in parts {
-            self.append(part);
-        }
+        self.append(parts);
     }
 
-    /// Appends one part's rows and reports its rejections.
-    fn append(&mut self, part: Part) {
-        for bad in part.bad {
-            if bad.swapped {
-                self.swapped_rows += 1;
-                if self.swapped_lines.len() < 5 {
-                    self.swapped_lines.push(bad.line);
+    /// Appends the parts' rows in order (column by column, in parallel) and
+    /// reports their rejections.
+    fn append(&mut self, mut parts: Vec<Part>) {
+        for part in &mut parts {
+            for bad in std::mem::take(&mut part.bad) {
+                if bad.swapped {
+                    self.swapped_rows += 1;
+                    if self.swapped_lines.len() < 5 {
+                        self.swapped_lines.push(bad.line);
+                    }
                 }
+                self.report.reject(bad.line, bad.reason, bad.detail);
             }
-            self.report.reject(bad.line, bad.reason, bad.detail);
+            self.report.accept_rows(part.utc.len() as u64);
+            self.ambiguous.extend_from_slice(&part.ambiguous);
         }
-        self.report.accept_rows(part.utc.len() as u64);
+        // Each part's codes in the whole file's dictionaries, in order.
         let inc = &mut self.incidents;
-        let cats: Vec<u32> = part
-            .categories
-            .values()
+        let recode = |dictionary: &mut Dictionary, values: &[String]| -> Vec<u32> {
+            values.iter().map(|v| dictionary.code(v)).collect()
+        };
+        let categories: Vec<Vec<u32>> = parts
             .iter()
-            .map(|v| inc.categories.code(v))
+            .map(|p| recode(&mut inc.categories, p.categories.values()))
             .collect();
-        inc.category
-            .extend(part.category.iter().map(|&c| cats[c as usize]));
-        if let Some(g) = inc.group.as_mut() {
-            let groups: Vec<u32> = part
-                .groups
-                .values()
+        let groups: Vec<Vec<u32>> = if inc.group.is_some() {
+            parts
                 .iter()
-                .map(|v| inc.groups.code(v))
-                .collect();
-            g.extend(
-                part.group
-                    .iter()
-                    .map(|&c| if c == u32::MAX { c } else { groups[c as usize] }),
-            );
+                .map(|p| recode(&mut inc.groups, p.groups.values()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let parts = &parts;
+        let Incidents {
+            id,
+            lon,
+            lat,
+            utc,
+            offset,
+            category,
+            group,
+            weight,
+            line,
+            ..
+        } = inc;
+        let naive = &mut self.naive;
+        rayon::scope(|s| {
+            s.spawn(|_| extend(lon, parts, |p| &p.lon));
+            s.spawn(|_| extend(lat, parts, |p| &p.lat));
+            s.spawn(|_| extend(utc, parts, |p| &p.utc));
+            s.spawn(|_| extend(offset, parts, |p| &p.offset));
+            s.spawn(|_| extend(line, parts, |p| &p.line));
+            s.spawn(|_| extend(naive, parts, |p| &p.naive));
+            if let Some(w) = weight.as_mut() {
+                s.spawn(|_| extend(w, parts, |p| &p.weight));
+            }
+            s.spawn(|_| {
+                let bytes = parts.iter().map(|p| p.id.byte_len()).sum();
+                id.reserve(parts.iter().map(|p| p.id.len()).sum(), bytes);
+                for p in parts {
+                    id.extend_from(&p.id);
+                }
+            });
+            s.spawn(|_| {
+                category.reserve(parts.iter().map(|p| p.category.len()).sum());
+                for (p, codes) in parts.iter().zip(&categories) {
+                    category.extend(p.category.iter().map(|&c| codes[c as usize]));
+                }
+            });
+            if let Some(g) = group.as_mut() {
+                s.spawn(|_| {
+                    g.reserve(parts.iter().map(|p| p.group.len()).sum());
+                    for (p, codes) in parts.iter().zip(&groups) {
+                        g.extend(
+                            p.group
+                                .iter()
+                                .map(|&c| if c == u32::MAX { c } else { codes[c as usize] }),
+                        );
+                    }
+                });
+            }
+        });
+    }
+
+    /// Makes room for about `rows` rows in all, guessing the bytes of the
+    /// ids from the rows so far.
+    fn reserve(&mut self, rows: usize) {
+        let inc = &mut self.incidents;
+        let more = rows.saturating_sub(inc.len());
+        let id_bytes = inc.id.byte_len() * more / inc.len().max(1);
+        inc.id.reserve(more, id_bytes);
+        inc.lon.reserve(more);
+        inc.lat.reserve(more);
+        inc.utc.reserve(more);
+        inc.offset.reserve(more);
+        inc.line.reserve(more);
+        inc.category.reserve(more);
+        if let Some(g) = inc.group.as_mut() {
+            g.reserve(more);
         }
         if let Some(w) = inc.weight.as_mut() {
-            w.extend_from_slice(&part.weight);
+            w.reserve(more);
         }
-        inc.id.extend_from(&part.id);
-        inc.lon.extend_from_slice(&part.lon);
-        inc.lat.extend_from_slice(&part.lat);
-        inc.utc.extend_from_slice(&part.utc);
-        inc.offset.extend_from_slice(&part.offset);
-        inc.line.extend_from_slice(&part.line);
-        self.naive.extend_from_slice(&part.naive);
-        self.ambiguous.extend_from_slice(&part.ambiguous);
+        self.naive.reserve(more);
     }
 
     /// Rejects rows whose id an earlier accepted row has, and warns about
@@ -1339,8 +1473,8 @@ impl<'r> Sink<'r> {
                     shared_ids.contains(&id_hash[i]) || shared_records.contains(&record_hash[i])
                 })
                 .collect();
-            let mut ids: HashSet<&str> = HashSet::new();
-            let mut records = HashSet::new();
+            let mut ids: HashSet<&str, FixedHash> = HashSet::default();
+            let mut records = HashSet::with_hasher(FixedHash::default());
             for i in candidates {
                 let (line, id) = (inc.line[i], &inc.id[i]);
                 if ids.contains(id) {
@@ -1461,20 +1595,51 @@ impl<'r> Sink<'r> {
     }
 }
 
-/// A hash of `value` (fixed keys: the same on every run).
+/// A fast hash with a fixed seed (the same on every run). Hashes only find
+/// candidates: duplicates are decided by comparing the values.
+type FixedHash = foldhash::fast::FixedState;
+
+/// A hash of `value`.
 fn hash_of(value: impl std::hash::Hash) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
+    use std::hash::BuildHasher;
+    FixedHash::default().hash_one(value)
 }
 
 /// The hashes that occur more than once.
-fn shared(hashes: &[u64]) -> HashSet<u64> {
-    let mut sorted = hashes.to_vec();
-    sorted.par_sort_unstable();
-    sorted
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0])
+///
+/// The hashes are first split by their top bits into buckets small enough
+/// to sort in cache (in parallel, block by block), then each bucket is
+/// sorted on its own (in parallel): twice as fast as one sort of them all.
+fn shared(hashes: &[u64]) -> HashSet<u64, FixedHash> {
+    const BLOCK: usize = 1 << 20;
+    // About 8,000 hashes per bucket.
+    let bits = (hashes.len() >> 13).max(1).ilog2().min(16);
+    let buckets = 1_usize << bits;
+    let bucket = |h: u64| (h >> 32 >> (32 - bits)) as usize;
+    let blocks: Vec<Vec<Vec<u64>>> = hashes
+        .par_chunks(BLOCK)
+        .map(|block| {
+            let room = block.len() / buckets * 5 / 4 + 16;
+            let mut split: Vec<Vec<u64>> = (0..buckets).map(|_| Vec::with_capacity(room)).collect();
+            for &h in block {
+                split[bucket(h)].push(h);
+            }
+            split
+        })
+        .collect();
+    (0..buckets)
+        .into_par_iter()
+        .flat_map_iter(|k| {
+            let mut sorted: Vec<u64> = blocks.iter().flat_map(|b| &b[k]).copied().collect();
+            sorted.sort_unstable();
+            let mut repeated: Vec<u64> = sorted
+                .windows(2)
+                .filter(|w| w[0] == w[1])
+                .map(|w| w[0])
+                .collect();
+            repeated.dedup();
+            repeated
+        })
         .collect()
 }
 
@@ -1527,12 +1692,18 @@ impl Chunk {
 
     /// Field `i` of the record `(start, first, last)`.
     fn field(&self, start: usize, first: usize, i: usize) -> &[u8] {
+        let (from, to) = self.span(start, first, i);
+        &self.data[from..to]
+    }
+
+    /// Where field `i` of the record `(start, first, last)` lies in `data`.
+    fn span(&self, start: usize, first: usize, i: usize) -> (usize, usize) {
         let from = if i == 0 {
             start
         } else {
             self.ends[first + i - 1]
         };
-        &self.data[from..self.ends[first + i]]
+        (from, self.ends[first + i])
     }
 }
 
@@ -1558,6 +1729,8 @@ struct Records<R> {
     csv: csv_core::Reader,
     max_record_bytes: usize,
     lines: Lines,
+    /// The bytes read so far (after the byte-order mark).
+    consumed: u64,
     /// The fields of the record being read (grown up to the limit).
     out: Vec<u8>,
     /// The ends of its fields in `out`.
@@ -1579,22 +1752,29 @@ struct Lines {
 
 impl Lines {
     fn count(&mut self, bytes: &[u8]) {
-        for &c in bytes {
-            match c {
-                b'\n' => {
-                    self.line += u64::from(!self.prev_cr);
-                    self.prev_cr = false;
-                }
-                b'\r' => {
-                    self.line += 1;
-                    self.prev_cr = true;
-                }
-                _ => self.prev_cr = false,
+        let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+            return;
+        };
+        // Every `\r` and every `\n` ends a line, except a `\n` right after a
+        // `\r`. Counted without branches, in blocks with byte-wide counters
+        // (so that the loop is vectorized).
+        let (mut lf, mut cr) = (0_u64, 0_u64);
+        for block in bytes.chunks(255) {
+            let (mut l, mut r) = (0_u8, 0_u8);
+            for &c in block {
+                l += u8::from(c == b'\n');
+                r += u8::from(c == b'\r');
             }
+            lf += u64::from(l);
+            cr += u64::from(r);
         }
-        if let Some(&c) = bytes.last() {
-            self.after_newline = c == b'\n' || c == b'\r';
+        let mut crlf = u64::from(self.prev_cr && first == b'\n');
+        if cr > 0 {
+            crlf += bytes.windows(2).filter(|w| w == b"\r\n").count() as u64;
         }
+        self.line += lf + cr - crlf;
+        self.prev_cr = last == b'\r';
+        self.after_newline = last == b'\n' || last == b'\r';
     }
 }
 
@@ -1640,11 +1820,26 @@ impl<R: std::io::BufRead> Records<R> {
                 prev_cr: false,
                 after_newline: false,
             },
+            consumed: 0,
             out: vec![0; max_record_bytes.clamp(1, 1 << 12)],
             ends: vec![0; 64],
             scratch: vec![0; 1 << 16].into_boxed_slice(),
             scratch_ends: vec![0; 1 << 10].into_boxed_slice(),
         }
+    }
+
+    /// Clears `chunk` and reads records into it until it holds [`CHUNK`]
+    /// records or [`CHUNK_BYTES`] bytes of fields; true at the end of the
+    /// input. An error comes with the line where reading stopped.
+    fn fill(&mut self, chunk: &mut Chunk) -> std::result::Result<bool, (u64, std::io::Error)> {
+        chunk.clear();
+        while chunk.entries.len() < CHUNK && chunk.data.len() < CHUNK_BYTES {
+            let line = self.lines.line;
+            if let Next::End = self.next(chunk).map_err(|e| (line, e))? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Reads the next record into `chunk`.
@@ -1656,6 +1851,7 @@ impl<R: std::io::BufRead> Records<R> {
             let more = blank > 0 && blank == buf.len();
             self.lines.count(&buf[..blank]);
             self.inner.consume(blank);
+            self.consumed += blank as u64;
             if !more {
                 break;
             }
@@ -1685,6 +1881,7 @@ impl<R: std::io::BufRead> Records<R> {
             };
             self.lines.count(&buf[..nin]);
             self.inner.consume(nin);
+            self.consumed += nin as u64;
             bytes += nin;
             too_long |= bytes > max;
             match result {
@@ -1940,5 +2137,93 @@ mod tests {
         while !matches!(records.next(&mut chunk).unwrap(), Next::End) {}
         assert_eq!(chunk.entries.len(), 3);
         assert!(records.out.len() <= 1001 && records.ends.len() <= 2048);
+    }
+
+    #[test]
+    fn lines_are_counted_as_byte_by_byte_in_any_pieces() {
+        // The byte-by-byte count the block count replaces.
+        let reference = |pieces: &[&[u8]]| {
+            let (mut line, mut prev_cr) = (1_u64, false);
+            for &c in pieces.iter().flat_map(|p| p.iter()) {
+                line += u64::from(c == b'\r' || (c == b'\n' && !prev_cr));
+                prev_cr = c == b'\r';
+            }
+            line
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for _ in 0..2_000 {
+            let len = rng.random_range(0..1_200);
+            let input: Vec<u8> = (0..len)
+                .map(|_| b"a\r\n\"x"[rng.random_range(0..5)])
+                .collect();
+            let mut pieces: Vec<&[u8]> = Vec::new();
+            let mut rest = &input[..];
+            while !rest.is_empty() {
+                let (piece, tail) = rest.split_at(rng.random_range(1..=rest.len().min(600)));
+                pieces.push(piece);
+                rest = tail;
+            }
+            let mut lines = Lines {
+                line: 1,
+                prev_cr: false,
+                after_newline: false,
+            };
+            for p in &pieces {
+                lines.count(p);
+            }
+            assert_eq!(lines.line, reference(&pieces));
+            let last = input.last().copied();
+            assert_eq!(lines.prev_cr, last == Some(b'\r'));
+            assert_eq!(lines.after_newline, matches!(last, Some(b'\r' | b'\n')));
+        }
+    }
+
+    #[test]
+    fn shared_hashes_are_exactly_those_seen_twice() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for n in [0, 1, 2, 1_000, 100_000] {
+            // Few distinct values, spread over the top bits (the buckets).
+            let distinct: Vec<u64> = (0..=n / 2).map(|_| rng.random()).collect();
+            let hashes: Vec<u64> = (0..n)
+                .map(|_| distinct[rng.random_range(0..distinct.len())])
+                .collect();
+            let mut counts = std::collections::BTreeMap::new();
+            for &h in &hashes {
+                *counts.entry(h).or_insert(0) += 1;
+            }
+            let mut expected: Vec<u64> = counts
+                .into_iter()
+                .filter(|&(_, c)| c > 1)
+                .map(|(h, _)| h)
+                .collect();
+            let mut found: Vec<u64> = shared(&hashes).into_iter().collect();
+            found.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(found, expected, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn text_is_checked_per_used_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("utf8.csv");
+        let mut text = b"id,lon,lat,timestamp,category,note\n".to_vec();
+        // "\xC3" ending one field and "\xA6" starting the next are "\u{e6}"
+        // together, but neither is UTF-8 alone.
+        text.extend_from_slice(b"a\xC3,\xA69.92,57.05,2023-07-14T21:37:00+02:00,x,n\n");
+        // Not UTF-8 in a column that is not read: accepted.
+        text.extend_from_slice(b"b,9.92,57.05,2023-07-14T21:37:00+02:00,x,\xFF\n");
+        // UTF-8 across fields, and in them.
+        text.extend_from_slice(b"c\xC3\xA6,9.92,57.05,2023-07-14T21:37:00+02:00,\xC3\xB8,n\n");
+        std::fs::write(&path, text).unwrap();
+        let b = IncidentReader::new().read_csv(&path).unwrap();
+        assert_eq!((b.report.read, b.report.accepted), (3, 2));
+        let r = &b.report.rejections[0];
+        assert_eq!(
+            (r.line, r.reason.as_str(), r.detail.as_str()),
+            (2, "invalid_text", "field 1 is not valid UTF-8")
+        );
+        assert_eq!(b.incidents.id.iter().collect::<Vec<_>>(), ["b", "c\u{e6}"]);
+        assert_eq!(b.incidents.category_of(1), "\u{f8}");
     }
 }
