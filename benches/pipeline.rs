@@ -60,9 +60,9 @@ use std::time::Instant as Clock;
 
 use byrum::{
     Bandwidth, BinSpec, ColourScale, Dataset, DatasetBuilder, Decay, Dimension, GiStar, H3Counts,
-    HeatmapTiles, HourBuckets, IncidentReader, IngestReport, Kde, Kernel, MetricGrid, OpenTimes,
-    Ramp, Scaling, Schedule, Service, ServiceKind, SpatialIndex, SpatialWeights, TimeBinning,
-    analysis_cells, h3_cells, h3_resolution, parse_zone, tiles_touching,
+    HeatmapTiles, HourBuckets, IncidentReader, IngestReport, Kde, Kernel, MetricGrid, NearestOpen,
+    OpenTimes, Ramp, Scaling, Schedule, Service, ServiceKind, SpatialIndex, SpatialWeights,
+    TimeBinning, analysis_cells, h3_cells, h3_resolution, parse_zone, tiles_touching,
 };
 use rayon::prelude::*;
 
@@ -256,33 +256,67 @@ fn pipeline(
 
     let t = Clock::now();
     let open = OpenTimes::compute(&ds.services, &ds.period, ds.zone);
-    let mut nearest: Vec<(u32, f32)> = (0..inc.len())
+    let fast = NearestOpen::new(&index, &ds.services, &open, None, f64::INFINITY);
+    let nearest: Vec<(u32, f32)> = (0..inc.len())
         .into_par_iter()
         .with_min_len(4096)
         .map(|i| {
-            index
-                .nearest_open(
-                    &ds.services,
-                    &open,
-                    inc.x[i],
-                    inc.y[i],
-                    inc.utc[i],
-                    None,
-                    f64::INFINITY,
-                )
+            fast.query(inc.x[i], inc.y[i], inc.utc[i])
                 .map_or((u32::MAX, f32::NAN), |(s, d)| (s as u32, d as f32))
         })
         .collect();
-    nearest.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    // Distances grouped by service (a counting sort; "none" last), then
+    // each group's median: as sorting all by (service, distance) would give.
+    let groups = ds.services.len() + 1;
+    let group = |s: u32| {
+        if s == u32::MAX {
+            groups - 1
+        } else {
+            s as usize
+        }
+    };
+    let mut starts = vec![0usize; groups + 1];
+    for &(s, _) in &nearest {
+        starts[group(s) + 1] += 1;
+    }
+    for g in 0..groups {
+        starts[g + 1] += starts[g];
+    }
+    let mut next = starts.clone();
+    let mut grouped = vec![0f32; nearest.len()];
+    for &(s, d) in &nearest {
+        let g = group(s);
+        grouped[next[g]] = d;
+        next[g] += 1;
+    }
+    let mut parts: Vec<(usize, &mut [f32])> = Vec::with_capacity(groups);
+    let mut rest = grouped.as_mut_slice();
+    for g in 0..groups {
+        let (part, tail) = rest.split_at_mut(starts[g + 1] - starts[g]);
+        rest = tail;
+        if !part.is_empty() {
+            parts.push((g, part));
+        }
+    }
+    let medians: Vec<(usize, usize, f32)> = parts
+        .into_par_iter()
+        .map(|(g, part)| {
+            let mid = part.len() / 2;
+            (
+                g,
+                part.len(),
+                *part.select_nth_unstable_by(mid, f32::total_cmp).1,
+            )
+        })
+        .collect();
     let mut csv = String::from("service,incidents,median_m\n");
-    for run in nearest.chunk_by(|a, b| a.0 == b.0) {
-        let s = run[0].0;
-        let name = if s == u32::MAX {
+    for (g, count, median) in medians {
+        let name = if g == groups - 1 {
             "none".to_owned()
         } else {
-            ds.services[s as usize].id.clone()
+            ds.services[g].id.clone()
         };
-        let _ = writeln!(csv, "{name},{},{:.1}", run.len(), run[run.len() / 2].1);
+        let _ = writeln!(csv, "{name},{count},{median:.1}");
     }
     byrum::write_atomic(&out.join("nearest.csv"), csv.as_bytes())?;
     stage("nearest_open", secs(t));

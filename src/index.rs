@@ -241,7 +241,8 @@ impl SpatialIndex {
         })
     }
 
-    /// The nearest service of `kinds` within `max_distance` for which `open(i)` holds.
+    /// The nearest service of `kinds` within `max_distance` for which `open(i)`
+    /// holds; of services at equal distance, the smallest index.
     fn nearest_service_where(
         &self,
         services: &[Service],
@@ -251,20 +252,26 @@ impl SpatialIndex {
         max_distance: f64,
         open: impl Fn(usize) -> bool,
     ) -> Option<(usize, f64)> {
+        // (service, squared distance) of the best so far; the walk goes on
+        // through the run of services at the same distance.
+        let mut best: Option<(usize, f64)> = None;
         for (s, d2) in self.services.nearest_neighbor_iter_with_distance_2([x, y]) {
-            let d = d2.sqrt();
-            if d > max_distance {
-                return None;
+            match best {
+                Some((_, b)) if d2 > b => break,
+                None if d2.sqrt() > max_distance => return None,
+                _ => {}
             }
             let i = s.data as usize;
-            if kinds.is_some_and(|k| !k.contains(&services[i].kind)) {
+            if best.is_some_and(|(b, _)| b < i)
+                || kinds.is_some_and(|k| !k.contains(&services[i].kind))
+            {
                 continue;
             }
             if open(i) {
-                return Some((i, d));
+                best = Some((i, d2));
             }
         }
-        None
+        best.map(|(i, d2)| (i, d2.sqrt()))
     }
 
     /// The projected position of service `i`.

@@ -214,3 +214,7 @@ pub use aggregate::{
     AGGREGATE_MANIFEST, AggregateFiles, Aggregation, BinExposure, CellBinAggregate, CellBinCount,
     Partitioning, PeriodKey,
 };
+
+// issue 7, nearest open service at scale (nearest):
+mod nearest;
+pub use nearest::{Answered, CANDIDATES, NearestOpen};

@@ -124,8 +124,8 @@ impl ServiceKind {
 }
 
 /// Parsed OSM `opening_hours`, evaluated in a zone with that country's public
-/// holidays (`PH`).
-#[derive(Clone)]
+/// holidays (`PH`). Equal when text and holidays are.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Schedule {
     text: String,
     hours: OpeningHours,

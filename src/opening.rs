@@ -2,7 +2,7 @@
 //! a service's `opening_hours` says open, over the analysis period (so
 //! `Nov-Mar 20:00-08:00` is open in winter evenings and closed in summer).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono_tz::Tz;
 use polars::prelude::{Column, DataFrame};
@@ -466,16 +466,43 @@ pub struct OpenTimes {
 }
 
 impl OpenTimes {
-    /// The open intervals of every service within `period` (services in parallel).
+    /// The open intervals of every service within `period` (each distinct
+    /// schedule once, in parallel: services often share `24/7` and the like).
     #[must_use]
     pub fn compute(services: &[Service], period: &Period, zone: Tz) -> Self {
-        let intervals = services
+        // The first service with each schedule; the others point to it.
+        let mut first: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut same_as = vec![usize::MAX; services.len()];
+        for (i, s) in services.iter().enumerate() {
+            let Some(h) = &s.opening_hours else { continue };
+            let seen = first.entry(h.text()).or_default();
+            if let Some(&j) = seen
+                .iter()
+                .find(|&&j| services[j].opening_hours.as_ref() == Some(h))
+            {
+                same_as[i] = j;
+            } else {
+                seen.push(i);
+                same_as[i] = i;
+            }
+        }
+        let distinct: Vec<Option<Vec<(i64, i64)>>> = services
             .par_iter()
-            .map(|s| {
-                s.opening_hours
-                    .as_ref()
-                    .map(|h| h.open_intervals(period, zone))
+            .zip(&same_as)
+            .enumerate()
+            .map(|(i, (s, &j))| {
+                (j == i)
+                    .then(|| {
+                        s.opening_hours
+                            .as_ref()
+                            .map(|h| h.open_intervals(period, zone))
+                    })
+                    .flatten()
             })
+            .collect();
+        let intervals = same_as
+            .iter()
+            .map(|&j| distinct.get(j).cloned().flatten())
             .collect();
         Self {
             period: *period,
@@ -505,6 +532,17 @@ impl OpenTimes {
     #[must_use]
     pub fn len(&self) -> usize {
         self.intervals.len()
+    }
+
+    /// The period the intervals cover (issue 7, nearest: read by `NearestOpen`).
+    pub(crate) fn period(&self) -> Period {
+        self.period
+    }
+
+    /// Service `service`'s open intervals within the period (`None` without
+    /// opening hours).
+    pub(crate) fn intervals(&self, service: usize) -> Option<&[(i64, i64)]> {
+        self.intervals.get(service)?.as_deref()
     }
 
     /// Whether there are none.

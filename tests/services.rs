@@ -377,6 +377,17 @@ fn open_times_equal_is_open_at() {
                 opening_hours: Some(Schedule::parse(t, Some("DK")).unwrap()),
                 attributes: byrum::Attributes::default(),
             })
+            // The same text again (computed once), and with another
+            // country's holidays (not the same schedule).
+            .chain(["DK", "DE"].iter().map(|country| Service {
+                id: format!("again {country}"),
+                name: texts[1].to_owned(),
+                point: geo::Point::new(9.92, 57.05),
+                kind: ServiceKind::parse("warming_room"),
+                target_groups: vec![],
+                opening_hours: Some(Schedule::parse(texts[1], Some(country)).unwrap()),
+                attributes: byrum::Attributes::default(),
+            }))
             .chain(std::iter::once(Service {
                 id: "unknown".into(),
                 name: "no hours".into(),
@@ -416,5 +427,256 @@ fn open_times_equal_is_open_at() {
             checked > 500_000 && opened > checked / 4,
             "{checked} {opened}"
         );
+    }
+}
+
+// ----------------------------------------------------------------------------
+// issue 7, nearest open service at scale (`NearestOpen`).
+
+/// A deterministic pseudo-random stream (splitmix64) for the property tests.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [a, b).
+    fn uniform(&mut self, a: f64, b: f64) -> f64 {
+        a + (b - a) * (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A data set over 2024 (Europe/Copenhagen, two DST changes) with `services`.
+fn nearest_dataset(services: Vec<Service>) -> Dataset {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("incidents.csv");
+    std::fs::write(
+        &path,
+        "id,lon,lat,timestamp,category\n\
+         1,9.9200,57.0450,2024-01-01T07:10:00+01:00,noise\n\
+         2,9.9300,57.0400,2024-12-31T12:10:00+01:00,noise\n",
+    )
+    .unwrap();
+    let tz = parse_zone("Europe/Copenhagen").unwrap();
+    let mut ds = DatasetBuilder::new()
+        .incidents(IncidentReader::new().read_csv(&path).unwrap())
+        .zone(tz)
+        .period(
+            Period::local_dates(
+                tz,
+                "2024-01-01".parse().unwrap(),
+                "2024-12-31".parse().unwrap(),
+            )
+            .unwrap(),
+        )
+        .build()
+        .unwrap();
+    ds.services = services;
+    ds
+}
+
+fn nearest_service(id: usize, lon: f64, lat: f64, kind: &str, hours: Option<&str>) -> Service {
+    Service {
+        id: id.to_string(),
+        name: format!("service {id}"),
+        point: geo::Point::new(lon, lat),
+        kind: ServiceKind::parse(kind),
+        target_groups: vec![],
+        opening_hours: hours.map(|h| Schedule::parse(h, Some("DK")).unwrap()),
+        attributes: Attributes::default(),
+    }
+}
+
+/// Random services: positions in central Aalborg (some exactly on top of
+/// another, for ties), varied opening hours (or none), three kinds.
+fn random_services(rng: &mut Mix, n: usize, hours: &[Option<&str>]) -> Vec<Service> {
+    let kinds = ["warming_room", "drop_in_centre", "shelter"];
+    let mut out: Vec<Service> = Vec::with_capacity(n);
+    for i in 0..n {
+        let (lon, lat) = if i > 0 && rng.below(10) == 0 {
+            let o = &out[rng.below(i)];
+            (o.point.x(), o.point.y())
+        } else {
+            (rng.uniform(9.88, 9.96), rng.uniform(57.02, 57.06))
+        };
+        let h = hours[rng.below(hours.len())];
+        out.push(nearest_service(i, lon, lat, kinds[rng.below(3)], h));
+    }
+    out
+}
+
+/// Asks `NearestOpen` and `SpatialIndex::nearest_open` at `n` random points
+/// (a box four times the services' extent, and a few far away) and instants
+/// (the year, plus a month either side outside the period): every answer
+/// equal, service and distance. Returns (grid answers, fallbacks, found).
+fn compare_nearest(
+    rng: &mut Mix,
+    services: Vec<Service>,
+    kinds: Option<&[ServiceKind]>,
+    max_distance: f64,
+    n: usize,
+) -> (usize, usize, usize) {
+    let ds = nearest_dataset(services);
+    let index = SpatialIndex::build(&ds).unwrap();
+    let open = OpenTimes::compute(&ds.services, &ds.period, ds.zone);
+    let fast = NearestOpen::new(&index, &ds.services, &open, kinds, max_distance);
+    let (mut grid, mut fallback, mut found) = (0, 0, 0);
+    let (mut xs, mut ys, mut ts) = (Vec::new(), Vec::new(), Vec::new());
+    for k in 0..n {
+        let (lon, lat) = if k % 50 == 0 {
+            (rng.uniform(8.0, 12.0), rng.uniform(55.0, 58.0)) // far outside
+        } else {
+            (rng.uniform(9.80, 10.04), rng.uniform(57.00, 57.08))
+        };
+        let (x, y) = ds.projection.forward(lon, lat).unwrap();
+        let t = if k % 20 == 0 {
+            // Exactly on the hour, where opening hours change.
+            ds.period.start + 3600 * rng.below(366 * 24) as i64
+        } else {
+            rng.uniform(
+                (ds.period.start - 30 * 86_400) as f64,
+                (ds.period.end + 30 * 86_400) as f64,
+            ) as i64
+        };
+        let expected = index.nearest_open(&ds.services, &open, x, y, t, kinds, max_distance);
+        let (got, path) = fast.query_traced(x, y, t);
+        assert_eq!(got, expected, "point {k}: ({x}, {y}) at {t}, {path:?}");
+        match path {
+            Answered::Grid => grid += 1,
+            Answered::Fallback => fallback += 1,
+        }
+        found += usize::from(got.is_some());
+        xs.push(x);
+        ys.push(y);
+        ts.push(t);
+    }
+    // The batch answers as the single queries.
+    let all = fast.query_all(&xs, &ys, &ts).unwrap();
+    for (k, a) in all.iter().enumerate() {
+        assert_eq!(*a, fast.query(xs[k], ys[k], ts[k]));
+    }
+    assert!(fast.query_all(&xs, &ys[1..], &ts).is_err());
+    (grid, fallback, found)
+}
+
+const VARIED_HOURS: [Option<&str>; 8] = [
+    Some("24/7"),
+    Some("Mo-Fr 08:00-16:00; PH off"),
+    Some("Mo-Su 20:00-08:00"),
+    Some("Nov-Mar Mo-Su 20:00-08:00"),
+    Some("Tu,Th 10:00-14:00; Sa 12:00-20:00"),
+    Some("Mo-Fr 08:30-12:15,13:00-17:45; Sa 10:00-14:00; Dec 24-26 off"),
+    Some("Su 00:00-24:00; PH off"),
+    None,
+];
+
+/// `NearestOpen` equals the tree walk for random services, points and
+/// instants (DST, holidays, nights over midnight, outside the period), with
+/// and without a kinds filter and a maximum distance; most answers come
+/// from the grid.
+#[test]
+fn nearest_open_fast_equals_tree_walk() {
+    let mut rng = Mix(7);
+    let shelter = [ServiceKind::parse("shelter")];
+    let two = [
+        ServiceKind::parse("warming_room"),
+        ServiceKind::parse("drop_in_centre"),
+    ];
+    for (n, kinds, max) in [
+        (50, None, f64::INFINITY),
+        (120, Some(&two[..]), f64::INFINITY),
+        (300, None, 600.0),
+        (200, Some(&shelter[..]), 1500.0),
+        (80, Some(&shelter[..]), f64::INFINITY),
+    ] {
+        let services = random_services(&mut rng, n, &VARIED_HOURS);
+        let (grid, fallback, found) = compare_nearest(&mut rng, services, kinds, max, 3000);
+        // A third of the points lie outside the grid or the period.
+        assert!(
+            grid > 1500,
+            "{n} {kinds:?} {max}: grid {grid}, fallback {fallback}"
+        );
+        assert!(fallback > 0 && found > 500, "{n}: {fallback} {found}");
+    }
+}
+
+/// Nearly every service closed (open only on 2024-06-15): the candidate
+/// lists run out and the fallback answers, equally.
+#[test]
+fn nearest_open_mostly_closed_falls_back() {
+    let mut rng = Mix(11);
+    let hours = [
+        Some("2024 Jun 15 10:00-12:00"),
+        Some("Mo-Fr 08:00-16:00; 2024 Jan-Dec off"),
+        None,
+        None,
+    ];
+    let mut services = random_services(&mut rng, 150, &hours);
+    // Two services open all the time, at the edge of the area.
+    services.push(nearest_service(150, 9.96, 57.06, "shelter", Some("24/7")));
+    services.push(nearest_service(151, 9.88, 57.02, "shelter", Some("24/7")));
+    let (grid, fallback, found) = compare_nearest(&mut rng, services, None, f64::INFINITY, 2000);
+    assert!(fallback > 1000, "grid {grid}, fallback {fallback}");
+    assert!(found > 1500, "{found}");
+}
+
+/// Ties: services at one point give the smallest index open on both
+/// paths (the tree walk's order among them is arbitrary); no services and
+/// no open service give none, from the grid.
+#[test]
+fn nearest_open_ties_and_empty_cases() {
+    let (lon, lat) = (9.92, 57.045);
+    // All 40 at one point: the smallest index.
+    let ds = nearest_dataset(
+        (0..40)
+            .map(|i| {
+                nearest_service(
+                    i,
+                    lon,
+                    lat,
+                    "shelter",
+                    Some(if i < 5 { "Mo 08:00-09:00" } else { "24/7" }),
+                )
+            })
+            .collect(),
+    );
+    let index = SpatialIndex::build(&ds).unwrap();
+    let open = OpenTimes::compute(&ds.services, &ds.period, ds.zone);
+    let fast = NearestOpen::new(&index, &ds.services, &open, None, f64::INFINITY);
+    let (x, y) = ds.projection.forward(9.93, 57.05).unwrap();
+    let tuesday = at("2024-03-05T08:30:00+01:00");
+    let monday = at("2024-03-04T08:30:00+01:00");
+    assert_eq!(fast.query(x, y, tuesday).map(|f| f.0), Some(5));
+    assert_eq!(fast.query(x, y, monday).map(|f| f.0), Some(0));
+    for t in [tuesday, monday] {
+        assert_eq!(
+            fast.query(x, y, t),
+            index.nearest_open(&ds.services, &open, x, y, t, None, f64::INFINITY)
+        );
+    }
+    // No services; no open service (none with hours, or all of another kind).
+    for services in [
+        vec![],
+        (0..30)
+            .map(|i| nearest_service(i, 9.9 + 0.001 * i as f64, lat, "shelter", None))
+            .collect(),
+        (0..30)
+            .map(|i| nearest_service(i, 9.9 + 0.001 * i as f64, lat, "shelter", Some("24/7")))
+            .collect::<Vec<_>>(),
+    ] {
+        let ds = nearest_dataset(services);
+        let index = SpatialIndex::build(&ds).unwrap();
+        let open = OpenTimes::compute(&ds.services, &ds.period, ds.zone);
+        let cafe = [ServiceKind::parse("cafe")];
+        let fast = NearestOpen::new(&index, &ds.services, &open, Some(&cafe), f64::INFINITY);
+        assert_eq!(fast.query(x, y, tuesday), None);
+        assert_eq!(fast.query_traced(x, y, tuesday).1, Answered::Grid);
     }
 }
