@@ -13,7 +13,7 @@
 //! | model | [`Incidents`] (columnar), [`Place`], [`Service`], [`Route`], [`Schedule`] |
 //! | project | [`Projection`] (WGS84 ↔ UTM, EPSG:25832 in Denmark) |
 //! | assemble | [`Dataset`], [`DatasetBuilder`] (zone, projection, period) |
-//! | index | [`SpatialIndex`] (one rstar index over everything) |
+//! | index | [`SpatialIndex`] (one rstar index over everything), [`NearestOpen`] (nearest open service, many queries) |
 //! | bin | [`TimeBinning`], [`BinSpec`], [`Period`], exposure hours, [`Darkness`] |
 //! | grid | [`h3_cells`], [`h3_cells_covering`], [`H3Counts`] |
 //! | statistic | [`Kde`], [`GiStar`], [`EmergingHotSpots`], [`RateChange`], [`open_shares`] |
