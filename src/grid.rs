@@ -43,7 +43,7 @@ pub fn h3_cells(lon: &[f64], lat: &[f64], res: Resolution) -> Result<Vec<CellInd
 }
 
 /// Whether remembering cells by coordinate pays: true when at most three
-/// quarters of [`REPEAT_SAMPLE`] evenly spaced points are distinct. Where
+/// quarters of 65,536 evenly spaced points are distinct. Where
 /// nearly every point is new, a lookup table only adds work to H3's
 /// ~0.5 µs per point.
 #[must_use]
