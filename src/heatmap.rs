@@ -429,24 +429,30 @@ fn projected_lattice(
 fn interpolate_lattice(lattice: &[(f64, f64)], n: usize, size: u32) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity((size * size) as usize);
     for row in 0..size {
-        let (i, fy) = (
-            (row / LATTICE) as usize,
-            f64::from(row % LATTICE) / f64::from(LATTICE),
-        );
         for col in 0..size {
-            let (j, fx) = (
-                (col / LATTICE) as usize,
-                f64::from(col % LATTICE) / f64::from(LATTICE),
-            );
-            let (a, b) = (lattice[i * n + j], lattice[i * n + j + 1]);
-            let (c, d) = (lattice[(i + 1) * n + j], lattice[(i + 1) * n + j + 1]);
-            let lerp = |p: f64, q: f64, r: f64, s: f64| {
-                (1.0 - fy) * ((1.0 - fx) * p + fx * q) + fy * ((1.0 - fx) * r + fx * s)
-            };
-            out.push((lerp(a.0, b.0, c.0, d.0), lerp(a.1, b.1, c.1, d.1)));
+            out.push(lattice_point(lattice, n, row, col));
         }
     }
     out
+}
+
+/// The position of pixel (`row`, `col`), interpolated bilinearly between
+/// the four lattice points around it.
+fn lattice_point(lattice: &[(f64, f64)], n: usize, row: u32, col: u32) -> (f64, f64) {
+    let (i, fy) = (
+        (row / LATTICE) as usize,
+        f64::from(row % LATTICE) / f64::from(LATTICE),
+    );
+    let (j, fx) = (
+        (col / LATTICE) as usize,
+        f64::from(col % LATTICE) / f64::from(LATTICE),
+    );
+    let (a, b) = (lattice[i * n + j], lattice[i * n + j + 1]);
+    let (c, d) = (lattice[(i + 1) * n + j], lattice[(i + 1) * n + j + 1]);
+    let lerp = |p: f64, q: f64, r: f64, s: f64| {
+        (1.0 - fy) * ((1.0 - fx) * p + fx * q) + fy * ((1.0 - fx) * r + fx * s)
+    };
+    (lerp(a.0, b.0, c.0, d.0), lerp(a.1, b.1, c.1, d.1))
 }
 
 /// Pixels between exactly projected lattice points in [`pixel_positions`].
@@ -483,6 +489,42 @@ fn any_visible(surface: &DensitySurface, bbox: (f64, f64, f64, f64), lowest: f64
             .iter()
             .any(|&v| v >= lowest)
     })
+}
+
+/// [`paint`] with the pixel positions taken from the lattice block by
+/// block ([`LATTICE`]² pixels between four lattice points): a block whose
+/// box no value reaching the scale's lower end can influence stays
+/// transparent without sampling its pixels, as [`any_visible`] decides for
+/// whole tiles.
+fn paint_lattice(
+    surface: &DensitySurface,
+    scale: &ColourScale,
+    lattice: &[(f64, f64)],
+    n: usize,
+    size: u32,
+) -> RgbaImage {
+    let mut img: RgbaImage = ImageBuffer::new(size, size);
+    for bi in 0..n - 1 {
+        for bj in 0..n - 1 {
+            let corners = [
+                lattice[bi * n + bj],
+                lattice[bi * n + bj + 1],
+                lattice[(bi + 1) * n + bj],
+                lattice[(bi + 1) * n + bj + 1],
+            ];
+            if !any_visible(surface, bounds_of(&corners), scale.domain.0) {
+                continue;
+            }
+            let (r0, c0) = (bi as u32 * LATTICE, bj as u32 * LATTICE);
+            for row in r0..(r0 + LATTICE).min(size) {
+                for col in c0..(c0 + LATTICE).min(size) {
+                    let (x, y) = lattice_point(lattice, n, row, col);
+                    img.put_pixel(col, row, Rgba(scale.colour(sample(surface, x, y))));
+                }
+            }
+        }
+    }
+    img
 }
 
 fn paint(surface: &DensitySurface, scale: &ColourScale, at: &[(f64, f64)], size: u32) -> RgbaImage {
@@ -856,11 +898,6 @@ impl<'a> HeatmapTiles<'a> {
             .iter()
             .map(|(_, s)| any_visible(s, bbox, self.scale.domain.0))
             .collect();
-        let at = if visible.contains(&true) {
-            interpolate_lattice(&lattice, n, self.size)
-        } else {
-            Vec::new()
-        };
         surfaces
             .iter()
             .zip(files)
@@ -869,7 +906,7 @@ impl<'a> HeatmapTiles<'a> {
                 if !visible {
                     return Ok(None);
                 }
-                let img = paint(s, self.scale, &at, self.size);
+                let img = paint_lattice(s, self.scale, &lattice, n, self.size);
                 if img.pixels().all(|p| p[3] == 0) {
                     return Ok(None);
                 }
@@ -995,6 +1032,49 @@ mod tests {
             let t = ((v.ln() - 0.3f64.ln()) / (10f64.ln() - 0.3f64.ln())).clamp(0.0, 1.0);
             assert_eq!(scale.position(v), Some(t));
         }
+    }
+
+    /// Painting block by block, skipping blocks nothing can show in, gives
+    /// the pixels of painting every pixel, on tiles the surface's edge crosses.
+    #[test]
+    fn block_painting_equals_painting_every_pixel() {
+        let p = Projection::etrs89_utm32();
+        let (x, y) = p.forward(9.9187, 57.0488).unwrap();
+        let grid =
+            crate::grid::MetricGrid::covering((x - 400.0, y - 300.0, x + 300.0, y + 400.0), 10.0)
+                .unwrap();
+        let s = crate::kde::Kde::new()
+            .bandwidth(crate::kde::Bandwidth::Fixed(60.0))
+            .compute(
+                &grid,
+                &[x, x + 150.0, x - 200.0],
+                &[y, y - 80.0, y + 210.0],
+                None,
+            )
+            .unwrap();
+        let tiles = crate::tile::tiles_touching(
+            &geo::MultiPolygon(vec![
+                geo::Rect::new((9.905, 57.044), (9.93, 57.054)).to_polygon(),
+            ]),
+            14..=17,
+        )
+        .unwrap();
+        let mut partial = 0;
+        for scaling in [Scaling::Linear, Scaling::Log] {
+            let scale =
+                ColourScale::new(Ramp::Viridis, (0.05 * s.max(), s.max()), scaling).unwrap();
+            for &t in &tiles {
+                for size in [256, 200] {
+                    let (lattice, n) = projected_lattice(t, size, &p).unwrap();
+                    let every = paint(&s, &scale, &interpolate_lattice(&lattice, n, size), size);
+                    let blocks = paint_lattice(&s, &scale, &lattice, n, size);
+                    assert!(every == blocks, "{t:?} {size}");
+                    let shown = every.pixels().filter(|px| px[3] > 0).count();
+                    partial += usize::from(shown > 0 && shown < (size * size) as usize);
+                }
+            }
+        }
+        assert!(partial > 10, "{partial}");
     }
 
     #[test]
