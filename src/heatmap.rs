@@ -383,17 +383,6 @@ fn round_index(y: f64) -> usize {
     if y - k as f64 >= 0.5 { k + 1 } else { k }
 }
 
-/// The projected position (metres) of every pixel centre of a tile, row by
-/// row from the north-west: the same for every surface drawn on that tile.
-///
-/// # Errors
-/// [`Error::Parameter`] for a size of 0; [`Error::Projection`] if a pixel
-/// cannot be projected.
-fn pixel_positions(tile: TileId, size: u32, projection: &Projection) -> Result<Vec<(f64, f64)>> {
-    let (lattice, n) = projected_lattice(tile, size, projection)?;
-    Ok(interpolate_lattice(&lattice, n, size))
-}
-
 /// Every [`LATTICE`]-th pixel centre of `tile` (and one row and column
 /// beyond the last pixel), projected exactly; `n` points a side. The
 /// pixels lie within these points' bounding box.
@@ -425,17 +414,6 @@ fn projected_lattice(
     Ok((lattice, n))
 }
 
-/// The positions of all pixels, interpolated bilinearly in the lattice.
-fn interpolate_lattice(lattice: &[(f64, f64)], n: usize, size: u32) -> Vec<(f64, f64)> {
-    let mut out = Vec::with_capacity((size * size) as usize);
-    for row in 0..size {
-        for col in 0..size {
-            out.push(lattice_point(lattice, n, row, col));
-        }
-    }
-    out
-}
-
 /// The position of pixel (`row`, `col`), interpolated bilinearly between
 /// the four lattice points around it.
 fn lattice_point(lattice: &[(f64, f64)], n: usize, row: u32, col: u32) -> (f64, f64) {
@@ -455,7 +433,8 @@ fn lattice_point(lattice: &[(f64, f64)], n: usize, row: u32, col: u32) -> (f64, 
     (lerp(a.0, b.0, c.0, d.0), lerp(a.1, b.1, c.1, d.1))
 }
 
-/// Pixels between exactly projected lattice points in [`pixel_positions`].
+/// Pixels between exactly projected lattice points ([`projected_lattice`]);
+/// the ones between are interpolated ([`lattice_point`]).
 const LATTICE: u32 = 16;
 
 /// The box (west, south, east, north) around projected positions.
@@ -491,8 +470,8 @@ fn any_visible(surface: &DensitySurface, bbox: (f64, f64, f64, f64), lowest: f64
     })
 }
 
-/// [`paint`] with the pixel positions taken from the lattice block by
-/// block ([`LATTICE`]² pixels between four lattice points): a block whose
+/// The tile's pixels coloured, with positions taken from the lattice block
+/// by block ([`LATTICE`]² pixels between four lattice points): a block whose
 /// box no value reaching the scale's lower end can influence stays
 /// transparent without sampling its pixels, as [`any_visible`] decides for
 /// whole tiles.
@@ -527,14 +506,6 @@ fn paint_lattice(
     img
 }
 
-fn paint(surface: &DensitySurface, scale: &ColourScale, at: &[(f64, f64)], size: u32) -> RgbaImage {
-    let mut img: RgbaImage = ImageBuffer::new(size, size);
-    for (pixel, &(x, y)) in img.pixels_mut().zip(at) {
-        *pixel = Rgba(scale.colour(sample(surface, x, y)));
-    }
-    img
-}
-
 /// One tile of `size × size` pixels: each pixel centre is taken to the
 /// surface's projection and the density there is coloured.
 ///
@@ -548,8 +519,8 @@ pub fn render_tile(
     size: u32,
     projection: &Projection,
 ) -> Result<RgbaImage> {
-    let at = pixel_positions(tile, size, projection)?;
-    Ok(paint(surface, scale, &at, size))
+    let (lattice, n) = projected_lattice(tile, size, projection)?;
+    Ok(paint_lattice(surface, scale, &lattice, n, size))
 }
 
 /// Where each tile set of a [`HeatmapTiles`] run went.
@@ -936,6 +907,48 @@ pub fn metres_per_pixel(lat: f64, zoom: u8, size: u32) -> f64 {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    // The every-pixel reference the library's block painting is tested against.
+
+    /// The projected position (metres) of every pixel centre of a tile, row by
+    /// row from the north-west: the same for every surface drawn on that tile.
+    ///
+    /// # Errors
+    /// [`Error::Parameter`] for a size of 0; [`Error::Projection`] if a pixel
+    /// cannot be projected.
+    fn pixel_positions(
+        tile: TileId,
+        size: u32,
+        projection: &Projection,
+    ) -> Result<Vec<(f64, f64)>> {
+        let (lattice, n) = projected_lattice(tile, size, projection)?;
+        Ok(interpolate_lattice(&lattice, n, size))
+    }
+
+    /// The positions of all pixels, interpolated bilinearly in the lattice.
+    fn interpolate_lattice(lattice: &[(f64, f64)], n: usize, size: u32) -> Vec<(f64, f64)> {
+        let mut out = Vec::with_capacity((size * size) as usize);
+        for row in 0..size {
+            for col in 0..size {
+                out.push(lattice_point(lattice, n, row, col));
+            }
+        }
+        out
+    }
+
+    /// Every pixel coloured at its position.
+    fn paint(
+        surface: &DensitySurface,
+        scale: &ColourScale,
+        at: &[(f64, f64)],
+        size: u32,
+    ) -> RgbaImage {
+        let mut img: RgbaImage = ImageBuffer::new(size, size);
+        for (pixel, &(x, y)) in img.pixels_mut().zip(at) {
+            *pixel = Rgba(scale.colour(sample(surface, x, y)));
+        }
+        img
+    }
 
     /// The interpolated pixel positions are the exact projections to under a
     /// thousandth of a pixel, at coarse and fine zooms, 256 and 512 px.
