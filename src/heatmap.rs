@@ -26,7 +26,7 @@
 
 use std::path::{Path, PathBuf};
 
-use image::{ImageBuffer, Rgba, RgbaImage};
+use image::{ImageBuffer, RgbaImage};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -127,6 +127,9 @@ pub struct ColourScale {
     /// ln of the domain's lower end and ln(upper) − ln(lower), for log
     /// scaling (computed once, not per pixel).
     log: (f64, f64),
+    /// Colour indices looked up by value, for the scalings that would
+    /// otherwise take a logarithm or a search per pixel.
+    by_value: Option<ValueIndex>,
 }
 
 /// Colours precomputed per scale: finer than 8-bit colour channels can show.
@@ -170,13 +173,18 @@ impl ColourScale {
                 [c.r, c.g, c.b, 255]
             })
             .collect();
-        Ok(Self {
+        let mut scale = Self {
             ramp,
             domain,
             scaling,
             lut,
             log: (lo.ln(), hi.ln() - lo.ln()),
-        })
+            by_value: None,
+        };
+        if scale.scaling != Scaling::Linear && lo > 0.0 {
+            scale.by_value = Some(ValueIndex::new(&scale));
+        }
+        Ok(scale)
     }
 
     /// The ramp.
@@ -276,19 +284,29 @@ impl ColourScale {
         Ok(breaks)
     }
 
-    /// The colour of a value (transparent below the domain).
+    /// The colour of a value (transparent below the domain): the ramp's
+    /// colour at the value's [`ColourScale::position`].
     #[must_use]
     pub fn colour(&self, v: f64) -> [u8; 4] {
-        match self.position(v) {
-            None => [0, 0, 0, 0],
-            Some(t) => self.colour_at(t),
+        let (lo, _) = self.domain;
+        match &self.by_value {
+            // The same index as from the position, without its logarithm.
+            Some(table) if v >= lo => self.lut[table.index(v)],
+            Some(_) => [0, 0, 0, 0],
+            None => self.lut_index(v).map_or([0, 0, 0, 0], |k| self.lut[k]),
         }
+    }
+
+    /// The colour table's index for a value, from its position; `None`
+    /// below the domain or for NaN.
+    fn lut_index(&self, v: f64) -> Option<usize> {
+        self.position(v).map(lut_index_at)
     }
 
     /// The ramp's colour at position `t` in [0, 1] (clamped).
     #[must_use]
     pub fn colour_at(&self, t: f64) -> [u8; 4] {
-        self.lut[round_index(t.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f64).min(LUT_SIZE - 1)]
+        self.lut[lut_index_at(t)]
     }
 
     /// Where a value falls on the ramp, in [0, 1]; `None` below the domain
@@ -383,6 +401,165 @@ fn round_index(y: f64) -> usize {
     if y - k as f64 >= 0.5 { k + 1 } else { k }
 }
 
+/// The colour table's index for position `t` (clamped to [0, 1]).
+fn lut_index_at(t: f64) -> usize {
+    round_index(t.clamp(0.0, 1.0) * (LUT_SIZE - 1) as f64).min(LUT_SIZE - 1)
+}
+
+/// Colour indices looked up by value for a scale whose domain starts above
+/// 0. Where the index steps up is found once with [`ColourScale::position`]
+/// itself (for each index `k`, the least value that gets `k` or more), so
+/// the lookup gives the index the position gives, the position being
+/// monotone in the value. Values above 0 order as their bit patterns, which
+/// [`ValueIndex::start`] buckets so that a lookup begins a fixed step or two
+/// below its answer.
+#[derive(Debug, Clone, PartialEq)]
+struct ValueIndex {
+    /// The values where the index steps up, ascending, from the domain's
+    /// lower end; then [`ValueIndex::steps`] infinities.
+    edges: Vec<f64>,
+    /// The index from each edge on (up to the next).
+    index_from: Vec<u16>,
+    /// The bits of the last edge: values from there on get the top colour.
+    top: u64,
+    /// Bit patterns per bucket: `1 << shift`.
+    shift: u32,
+    /// The bucket of the domain's lower end.
+    base: u64,
+    /// Per bucket, the last edge at or below its first value.
+    start: Vec<u16>,
+    /// The most edges inside one bucket past its first value: the steps a
+    /// lookup takes from the bucket's edge (the infinities ending `edges`
+    /// let the steps run without a test).
+    steps: usize,
+}
+
+/// At most this many buckets of bit patterns ([`ValueIndex::start`]).
+const VALUE_BUCKETS: u64 = 1 << 14;
+
+impl ValueIndex {
+    fn new(scale: &ColourScale) -> Self {
+        let lo = scale.domain.0;
+        let index = |bits: u64| scale.lut_index(f64::from_bits(bits)).unwrap_or(0);
+        let (lo_bits, end) = (lo.to_bits(), f64::INFINITY.to_bits());
+        // The least value of each index, then the distinct ones as edges.
+        let mut least = vec![lo_bits; LUT_SIZE];
+        for k in 1..LUT_SIZE {
+            // Start from the inverse's estimate, within what is known.
+            let guess = scale
+                .value_at((k as f64 - 0.5) / (LUT_SIZE - 1) as f64)
+                .to_bits()
+                .clamp(least[k - 1], end);
+            least[k] = least_reaching(index, k, guess, least[k - 1], end);
+        }
+        let (mut edges, mut index_from) = (Vec::new(), Vec::new());
+        for (k, &bits) in least.iter().enumerate() {
+            if edges.last() == Some(&bits) {
+                *index_from.last_mut().expect("an edge") = k as u16;
+            } else {
+                edges.push(bits);
+                index_from.push(k as u16);
+            }
+        }
+        let top = least[LUT_SIZE - 1];
+        let mut shift = 0;
+        while (top >> shift) - (lo_bits >> shift) >= VALUE_BUCKETS {
+            shift += 1;
+        }
+        let base = lo_bits >> shift;
+        let mut e = 0;
+        let start: Vec<u16> = (base..=top >> shift)
+            .map(|b| {
+                let from = (b << shift).max(lo_bits);
+                while e + 1 < edges.len() && edges[e + 1] <= from {
+                    e += 1;
+                }
+                e as u16
+            })
+            .collect();
+        // A bucket holds the edges after its own up to the next bucket's
+        // (the last bucket: up to the last edge).
+        let steps = start
+            .windows(2)
+            .map(|w| usize::from(w[1] - w[0]))
+            .chain(start.last().map(|&e| edges.len() - 1 - usize::from(e)))
+            .max()
+            .unwrap_or(0);
+        let mut edges: Vec<f64> = edges.into_iter().map(f64::from_bits).collect();
+        edges.extend(std::iter::repeat_n(f64::INFINITY, steps));
+        Self {
+            edges,
+            index_from,
+            top,
+            shift,
+            base,
+            start,
+            steps,
+        }
+    }
+
+    /// The index of `v` (at least the domain's lower end).
+    #[inline]
+    fn index(&self, v: f64) -> usize {
+        let bits = v.to_bits();
+        if bits >= self.top {
+            return LUT_SIZE - 1;
+        }
+        let mut e = usize::from(self.start[((bits >> self.shift) - self.base) as usize]);
+        // A fixed number of steps without branches: the edges past the
+        // bucket, and the infinities past the last, are above `v`.
+        for _ in 0..self.steps {
+            e += usize::from(self.edges[e + 1] <= v);
+        }
+        usize::from(self.index_from[e])
+    }
+}
+
+/// The least bit pattern in (`floor`, `end`] whose value `index` maps to `k`
+/// or more, given that `end` does and `floor` maps below `k` unless it is
+/// the domain's lower end: galloping from `guess`, then halving.
+fn least_reaching(index: impl Fn(u64) -> usize, k: usize, guess: u64, floor: u64, end: u64) -> u64 {
+    // A bracket (a, b] with index(a) < k ≤ index(b).
+    let (mut a, mut b);
+    if index(guess) >= k {
+        b = guess;
+        let mut step = 1;
+        loop {
+            if b == floor {
+                return b;
+            }
+            let next = b.saturating_sub(step).max(floor);
+            if index(next) < k {
+                a = next;
+                break;
+            }
+            b = next;
+            step *= 2;
+        }
+    } else {
+        a = guess;
+        let mut step = 1;
+        loop {
+            let next = a.saturating_add(step).min(end);
+            if index(next) >= k {
+                b = next;
+                break;
+            }
+            a = next;
+            step *= 2;
+        }
+    }
+    while b - a > 1 {
+        let m = a + (b - a) / 2;
+        if index(m) >= k {
+            b = m;
+        } else {
+            a = m;
+        }
+    }
+    b
+}
+
 /// Every [`LATTICE`]-th pixel centre of `tile` (and one row and column
 /// beyond the last pixel), projected exactly; `n` points a side. The
 /// pixels lie within these points' bounding box.
@@ -414,27 +591,8 @@ fn projected_lattice(
     Ok((lattice, n))
 }
 
-/// The position of pixel (`row`, `col`), interpolated bilinearly between
-/// the four lattice points around it.
-fn lattice_point(lattice: &[(f64, f64)], n: usize, row: u32, col: u32) -> (f64, f64) {
-    let (i, fy) = (
-        (row / LATTICE) as usize,
-        f64::from(row % LATTICE) / f64::from(LATTICE),
-    );
-    let (j, fx) = (
-        (col / LATTICE) as usize,
-        f64::from(col % LATTICE) / f64::from(LATTICE),
-    );
-    let (a, b) = (lattice[i * n + j], lattice[i * n + j + 1]);
-    let (c, d) = (lattice[(i + 1) * n + j], lattice[(i + 1) * n + j + 1]);
-    let lerp = |p: f64, q: f64, r: f64, s: f64| {
-        (1.0 - fy) * ((1.0 - fx) * p + fx * q) + fy * ((1.0 - fx) * r + fx * s)
-    };
-    (lerp(a.0, b.0, c.0, d.0), lerp(a.1, b.1, c.1, d.1))
-}
-
 /// Pixels between exactly projected lattice points ([`projected_lattice`]);
-/// the ones between are interpolated ([`lattice_point`]).
+/// the ones between are interpolated bilinearly ([`paint_lattice`]).
 const LATTICE: u32 = 16;
 
 /// The box (west, south, east, north) around projected positions.
@@ -474,40 +632,117 @@ fn any_visible(surface: &DensitySurface, bbox: (f64, f64, f64, f64), lowest: f64
 /// by block ([`LATTICE`]² pixels between four lattice points): a block whose
 /// box no value reaching the scale's lower end can influence stays
 /// transparent without sampling its pixels, as [`any_visible`] decides for
-/// whole tiles.
+/// whole tiles. Also says whether any pixel is visible.
+///
+/// Each pixel gets the bits that interpolating its position between the
+/// four lattice points around it, [`sample`] and [`ColourScale::colour`]
+/// give it, and pixels off the surface stay transparent (tested against
+/// painting every pixel so); the interpolation's column terms are shared by
+/// a block's rows, and the grid's interior is sampled without border checks.
 fn paint_lattice(
     surface: &DensitySurface,
     scale: &ColourScale,
     lattice: &[(f64, f64)],
     n: usize,
     size: u32,
-) -> RgbaImage {
+) -> (RgbaImage, bool) {
+    const L: usize = LATTICE as usize;
     let mut img: RgbaImage = ImageBuffer::new(size, size);
+    let side = size as usize;
+    let buf: &mut [u8] = &mut img;
+    let fraction: [f64; L] = std::array::from_fn(|k| k as f64 / f64::from(LATTICE));
+    let g = &surface.grid;
+    let (nx, ny) = (g.nx as isize, g.ny as isize);
+    let (nxf, nyf) = (g.nx as f64, g.ny as f64);
+    let lowest = scale.domain.0;
+    let mut shown = false;
+    let (mut top, mut bottom) = ([(0.0, 0.0); L], [(0.0, 0.0); L]);
+    let mut values = [0.0; L];
     for bi in 0..n - 1 {
         for bj in 0..n - 1 {
-            let corners = [
-                lattice[bi * n + bj],
-                lattice[bi * n + bj + 1],
-                lattice[(bi + 1) * n + bj],
-                lattice[(bi + 1) * n + bj + 1],
-            ];
-            if !any_visible(surface, bounds_of(&corners), scale.domain.0) {
+            let (a, b) = (lattice[bi * n + bj], lattice[bi * n + bj + 1]);
+            let (c, d) = (lattice[(bi + 1) * n + bj], lattice[(bi + 1) * n + bj + 1]);
+            if !any_visible(surface, bounds_of(&[a, b, c, d]), lowest) {
                 continue;
             }
-            let (r0, c0) = (bi as u32 * LATTICE, bj as u32 * LATTICE);
-            for row in r0..(r0 + LATTICE).min(size) {
-                for col in c0..(c0 + LATTICE).min(size) {
-                    let (x, y) = lattice_point(lattice, n, row, col);
-                    img.put_pixel(col, row, Rgba(scale.colour(sample(surface, x, y))));
+            let (r0, c0) = (bi * L, bj * L);
+            let cols = L.min(side - c0);
+            // The interpolation's terms that depend on the column only.
+            for j in 0..cols {
+                let fx = fraction[j];
+                top[j] = ((1.0 - fx) * a.0 + fx * b.0, (1.0 - fx) * a.1 + fx * b.1);
+                bottom[j] = ((1.0 - fx) * c.0 + fx * d.0, (1.0 - fx) * c.1 + fx * d.1);
+            }
+            for (i, &fy) in fraction.iter().enumerate().take(L.min(side - r0)) {
+                // The row's values first (`sample`, inlined), then their
+                // colours: two simple loops the processor overlaps better.
+                for (j, value) in values.iter_mut().enumerate().take(cols) {
+                    let x = (1.0 - fy) * top[j].0 + fy * bottom[j].0;
+                    let y = (1.0 - fy) * top[j].1 + fy * bottom[j].1;
+                    let sx = (x - g.x0) / g.dx - 0.5;
+                    let sy = (y - g.y0) / g.dy - 0.5;
+                    if !(sx > -1.0 && sy > -1.0 && sx < nxf && sy < nyf) {
+                        // Off the surface: nothing is known, transparent
+                        // (NaN has no colour) even where 0 would be drawn.
+                        *value = f64::NAN;
+                        continue;
+                    }
+                    let floor = |f: f64| if f >= 0.0 { f as isize } else { -1 };
+                    let (cc, rr) = (floor(sx), floor(sy));
+                    let (tx, ty) = (sx - cc as f64, sy - rr as f64);
+                    let (v00, v10, v01, v11) = if cc >= 0 && rr >= 0 && cc + 1 < nx && rr + 1 < ny {
+                        let k = (rr * nx + cc) as usize;
+                        let below = &surface.values[k..k + 2];
+                        let above = &surface.values[k + g.nx..k + g.nx + 2];
+                        (below[0], below[1], above[0], above[1])
+                    } else {
+                        let at = |c: isize, r: isize| {
+                            if c < 0 || r < 0 || c >= nx || r >= ny {
+                                0.0
+                            } else {
+                                surface.values[(r * nx + c) as usize]
+                            }
+                        };
+                        (
+                            at(cc, rr),
+                            at(cc + 1, rr),
+                            at(cc, rr + 1),
+                            at(cc + 1, rr + 1),
+                        )
+                    };
+                    *value = (1.0 - ty) * ((1.0 - tx) * v00 + tx * v10)
+                        + ty * ((1.0 - tx) * v01 + tx * v11);
+                }
+                let start = ((r0 + i) * side + c0) * 4;
+                let line = &mut buf[start..start + cols * 4];
+                let pixels = line.chunks_exact_mut(4).zip(&values);
+                match &scale.by_value {
+                    Some(table) => {
+                        for (px, &v) in pixels {
+                            if v >= lowest {
+                                px.copy_from_slice(&scale.lut[table.index(v)]);
+                                shown = true;
+                            }
+                        }
+                    }
+                    None => {
+                        for (px, &v) in pixels {
+                            if let Some(k) = scale.lut_index(v) {
+                                px.copy_from_slice(&scale.lut[k]);
+                                shown = true;
+                            }
+                        }
+                    }
                 }
             }
         }
     }
-    img
+    (img, shown)
 }
 
 /// One tile of `size × size` pixels: each pixel centre is taken to the
-/// surface's projection and the density there is coloured.
+/// surface's projection and the density there is coloured (pixels off the
+/// surface's grid stay transparent).
 ///
 /// # Errors
 /// [`Error::Parameter`] for a size of 0; [`Error::Projection`] if a pixel
@@ -520,7 +755,7 @@ pub fn render_tile(
     projection: &Projection,
 ) -> Result<RgbaImage> {
     let (lattice, n) = projected_lattice(tile, size, projection)?;
-    Ok(paint_lattice(surface, scale, &lattice, n, size))
+    Ok(paint_lattice(surface, scale, &lattice, n, size).0)
 }
 
 /// Where each tile set of a [`HeatmapTiles`] run went.
@@ -877,8 +1112,8 @@ impl<'a> HeatmapTiles<'a> {
                 if !visible {
                     return Ok(None);
                 }
-                let img = paint_lattice(s, self.scale, &lattice, n, self.size);
-                if img.pixels().all(|p| p[3] == 0) {
+                let (img, shown) = paint_lattice(s, self.scale, &lattice, n, self.size);
+                if !shown {
                     return Ok(None);
                 }
                 let png = encode_png(&img)?;
@@ -909,6 +1144,26 @@ mod tests {
     use super::*;
 
     // The every-pixel reference the library's block painting is tested against.
+    use image::Rgba;
+
+    /// The position of pixel (`row`, `col`), interpolated bilinearly between
+    /// the four lattice points around it.
+    fn lattice_point(lattice: &[(f64, f64)], n: usize, row: u32, col: u32) -> (f64, f64) {
+        let (i, fy) = (
+            (row / LATTICE) as usize,
+            f64::from(row % LATTICE) / f64::from(LATTICE),
+        );
+        let (j, fx) = (
+            (col / LATTICE) as usize,
+            f64::from(col % LATTICE) / f64::from(LATTICE),
+        );
+        let (a, b) = (lattice[i * n + j], lattice[i * n + j + 1]);
+        let (c, d) = (lattice[(i + 1) * n + j], lattice[(i + 1) * n + j + 1]);
+        let lerp = |p: f64, q: f64, r: f64, s: f64| {
+            (1.0 - fy) * ((1.0 - fx) * p + fx * q) + fy * ((1.0 - fx) * r + fx * s)
+        };
+        (lerp(a.0, b.0, c.0, d.0), lerp(a.1, b.1, c.1, d.1))
+    }
 
     /// The projected position (metres) of every pixel centre of a tile, row by
     /// row from the north-west: the same for every surface drawn on that tile.
@@ -944,10 +1199,97 @@ mod tests {
         size: u32,
     ) -> RgbaImage {
         let mut img: RgbaImage = ImageBuffer::new(size, size);
+        let g = &surface.grid;
         for (pixel, &(x, y)) in img.pixels_mut().zip(at) {
-            *pixel = Rgba(scale.colour(sample(surface, x, y)));
+            let (sx, sy) = ((x - g.x0) / g.dx - 0.5, (y - g.y0) / g.dy - 0.5);
+            // Off the surface: transparent.
+            if sx > -1.0 && sy > -1.0 && sx < g.nx as f64 && sy < g.ny as f64 {
+                *pixel = Rgba(colour_by_position(scale, sample(surface, x, y)));
+            }
         }
         img
+    }
+
+    /// A value's colour from its position on the scale (with the logarithm
+    /// or search per value that [`ValueIndex`] saves).
+    fn colour_by_position(scale: &ColourScale, v: f64) -> [u8; 4] {
+        scale.lut_index(v).map_or([0, 0, 0, 0], |k| scale.lut[k])
+    }
+
+    /// Looking the colour index up by value gives the index the position
+    /// gives: at and around every threshold, and on values spread over the
+    /// domain and beyond, for log and quantile scales over ordinary, narrow
+    /// (thresholds a few bit patterns apart, or shared), vast and odd
+    /// domains.
+    #[test]
+    fn colour_by_value_equals_colour_by_position() {
+        let scales = [
+            (0.02, 1.0, Scaling::Log),
+            (3.7e-9, 2.2e-7, Scaling::Log),
+            (1.0, 1.0 + 1e-9, Scaling::Log),
+            (1.0, 1.0 + 1e-13, Scaling::Log),
+            (1e-300, 1e300, Scaling::Log),
+            (f64::MIN_POSITIVE / 8.0, 1.0, Scaling::Log),
+            (
+                0.5,
+                10.0,
+                Scaling::Quantile(vec![0.5, 0.7, 0.7, 2.0, 9.0, 10.0]),
+            ),
+            // Breaks beyond the domain: the top colour starts above it.
+            (1.0, 5.0, Scaling::Quantile(vec![0.25, 2.0, 8.0])),
+            (2.0, 3.0, Scaling::Quantile(vec![2.5])),
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut uniform = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for (lo, hi, scaling) in scales {
+            let scale = ColourScale::new(Ramp::Viridis, (lo, hi), scaling.clone()).unwrap();
+            let table = scale.by_value.as_ref().unwrap();
+            let check = |v: f64| {
+                assert_eq!(
+                    scale.colour(v),
+                    colour_by_position(&scale, v),
+                    "{lo} {hi} {scaling:?}: {v:e}"
+                );
+                if v >= lo {
+                    assert_eq!(
+                        Some(table.index(v)),
+                        scale.lut_index(v),
+                        "{lo} {hi} {scaling:?}: {v:e}"
+                    );
+                }
+            };
+            // Measured: 1 step for the log scales (2 for the subnormal
+            // one), 4 for the quantile scale with a repeated break.
+            assert!(table.steps <= 4, "{lo} {hi}: {}", table.steps);
+            for &t in &table.edges[..table.index_from.len()] {
+                for d in -3..=3 {
+                    check(f64::from_bits(t.to_bits().saturating_add_signed(d)));
+                }
+            }
+            // Log-uniform from a quarter of the lower end to 4× the upper.
+            let (a, b) = ((lo / 4.0).ln(), (hi * 4.0).ln());
+            for _ in 0..100_000 {
+                check((a + uniform() * (b - a)).exp());
+            }
+            for v in [0.0, -1.0, f64::NAN, f64::INFINITY, lo, hi, f64::MAX] {
+                check(v);
+            }
+            // Every index has its own edge where there is room for it.
+            assert!(
+                table.index_from.len() == LUT_SIZE
+                    || hi - lo < 1e-10
+                    || matches!(scaling, Scaling::Quantile(_)),
+                "{lo} {hi}: {}",
+                table.index_from.len()
+            );
+        }
+        let linear = ColourScale::new(Ramp::Viridis, (0.5, 10.0), Scaling::Linear).unwrap();
+        assert!(linear.by_value.is_none());
     }
 
     /// The interpolated pixel positions are the exact projections to under a
@@ -1073,14 +1415,20 @@ mod tests {
         )
         .unwrap();
         let mut partial = 0;
-        for scaling in [Scaling::Linear, Scaling::Log] {
+        for (lowest, scaling) in [
+            (0.05, Scaling::Linear),
+            (0.05, Scaling::Log),
+            // From 0: zero density is drawn, off the surface is not.
+            (0.0, Scaling::Linear),
+        ] {
             let scale =
-                ColourScale::new(Ramp::Viridis, (0.05 * s.max(), s.max()), scaling).unwrap();
+                ColourScale::new(Ramp::Viridis, (lowest * s.max(), s.max()), scaling).unwrap();
             for &t in &tiles {
                 for size in [256, 200] {
                     let (lattice, n) = projected_lattice(t, size, &p).unwrap();
                     let every = paint(&s, &scale, &interpolate_lattice(&lattice, n, size), size);
-                    let blocks = paint_lattice(&s, &scale, &lattice, n, size);
+                    let (blocks, shown) = paint_lattice(&s, &scale, &lattice, n, size);
+                    assert_eq!(shown, blocks.pixels().any(|px| px[3] > 0));
                     assert!(every == blocks, "{t:?} {size}");
                     let shown = every.pixels().filter(|px| px[3] > 0).count();
                     partial += usize::from(shown > 0 && shown < (size * size) as usize);
