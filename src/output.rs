@@ -1,13 +1,17 @@
 //! Writing outputs safely.
 //!
 //! - **Atomic files**: [`write_atomic`] writes to a temporary name in the same
-//!   folder (unique per process, thread and call), syncs it to disk and renames
-//!   it into place, so a reader never sees half a file. Every byrum writer
-//!   (layers, tables, images, tiles, archives, the report) goes through it or
-//!   through the same temporary-name scheme.
+//!   folder (unique per process, thread and call) and renames it into place,
+//!   so a reader never sees half a file. Every byrum writer (layers, tables,
+//!   images, tiles, archives, the report) goes through it or through the same
+//!   temporary-name scheme.
 //! - **Whole output folders**: [`OutputDir`] stages a run in a sibling folder
 //!   and swaps it in only when everything succeeded, so an interrupted or
-//!   failed run leaves the previous outputs whole.
+//!   failed run leaves the previous outputs whole. It forces the staged files
+//!   to disk once, before the swap, so a committed run also survives a power
+//!   cut. Single files are not forced to disk one by one: a `fsync` took
+//!   3 ms per small file and 20 ms per 8 MB on our 2-core test machine, most
+//!   of the time of writing 600 tiles.
 //! - **Untrusted names**: [`safe_file_name`] turns a name from data or options
 //!   (a time bin, a season, a place) into one plain file name that cannot leave
 //!   the output folder.
@@ -76,9 +80,9 @@ impl TempFile {
         })
     }
 
-    /// Syncs and renames the file to `path`; it is not removed afterwards.
+    /// Renames the file to `path`; it is not removed afterwards.
     pub(crate) fn rename_to(mut self, path: &Path) -> Result<()> {
-        sync_and_rename(&self.path, path)?;
+        rename_into_place(&self.path, path)?;
         self.keep = true;
         Ok(())
     }
@@ -92,13 +96,10 @@ impl Drop for TempFile {
     }
 }
 
-/// Syncs the finished temporary file `tmp` to disk and renames it to `path`;
-/// removes `tmp` if that fails.
-pub(crate) fn sync_and_rename(tmp: &Path, path: &Path) -> Result<()> {
-    let done = std::fs::File::open(tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::io("write", tmp, e))
-        .and_then(|()| std::fs::rename(tmp, path).map_err(|e| Error::io("write", path, e)));
+/// Renames the finished temporary file `tmp` to `path`; removes `tmp` if
+/// that fails.
+pub(crate) fn rename_into_place(tmp: &Path, path: &Path) -> Result<()> {
+    let done = std::fs::rename(tmp, path).map_err(|e| Error::io("write", path, e));
     if done.is_err() {
         let _ = std::fs::remove_file(tmp);
     }
@@ -107,9 +108,10 @@ pub(crate) fn sync_and_rename(tmp: &Path, path: &Path) -> Result<()> {
 
 /// Writes `bytes` to `path` atomically, creating the parent folder: the bytes
 /// go to a temporary name in the same folder (unique per process and call, so
-/// parallel writers never collide), are synced to disk, and the file is
-/// renamed into place. A reader sees the old file or the new one, never a mix;
-/// if writing fails the temporary file is removed.
+/// parallel writers never collide), and the file is renamed into place. A
+/// reader sees the old file or the new one, never a mix; if writing fails the
+/// temporary file is removed. The file is not forced to disk: write into an
+/// [`OutputDir`], whose commit does that for the whole run at once.
 ///
 /// ```
 /// # let dir = std::env::temp_dir().join("byrum-doc-write-atomic");
@@ -128,7 +130,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io("create", &tmp, e))
         .and_then(|mut f| {
             f.write_all(bytes)
-                .and_then(|()| f.sync_all())
                 .map_err(|e| Error::io("write", &tmp, e))
         })
         .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io("write", path, e)));
@@ -342,14 +343,16 @@ impl OutputDir {
         &self.target
     }
 
-    /// Swaps the staging folder in for the target (old target →
-    /// `<out>.byrum-old-<pid>-<n>`, staging → target, old deleted) and returns the
-    /// target. If the second rename fails, the old folder is put back.
+    /// Forces the staged files to disk, then swaps the staging folder in for
+    /// the target (old target → `<out>.byrum-old-<pid>-<n>`, staging → target,
+    /// old deleted) and returns the target. If the second rename fails, the
+    /// old folder is put back.
     ///
     /// # Errors
-    /// [`Error::Io`] if a rename fails (the previous outputs are then still
-    /// in place).
+    /// [`Error::Io`] if the files cannot be forced to disk or a rename fails
+    /// (the previous outputs are then still in place).
     pub fn commit(mut self) -> Result<PathBuf> {
+        sync_tree(&self.staging)?;
         let old = if self.target.exists() {
             let name = self
                 .target
@@ -386,6 +389,31 @@ impl Drop for OutputDir {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.staging);
         }
+    }
+}
+
+/// Forces every file under `dir` to disk: on Linux one `syncfs` (the file
+/// system's pending writes at once, where each file's `fsync` would wait on
+/// the disk once per file), elsewhere each file's `fsync`.
+fn sync_tree(dir: &Path) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let d = std::fs::File::open(dir).map_err(|e| Error::io("read", dir, e))?;
+        rustix::fs::syncfs(&d).map_err(|e| Error::io("write", dir, e.into()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        for entry in std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))? {
+            let path = entry.map_err(|e| Error::io("read", dir, e))?.path();
+            if path.is_dir() {
+                sync_tree(&path)?;
+            } else {
+                std::fs::File::open(&path)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| Error::io("write", &path, e))?;
+            }
+        }
+        Ok(())
     }
 }
 

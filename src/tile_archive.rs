@@ -196,7 +196,7 @@ impl MbTilesWriter {
     ///
     /// # Errors
     /// [`Error::TileArchive`] if SQLite fails; [`Error::Io`] if the file
-    /// cannot be synced or renamed.
+    /// cannot be renamed into place.
     pub fn finish(self) -> Result<usize> {
         let Self {
             conn,
@@ -286,7 +286,7 @@ impl PmTilesWriter {
     ///
     /// # Errors
     /// [`Error::TileArchive`] if the writer fails; [`Error::Io`] if the file
-    /// cannot be synced or renamed.
+    /// cannot be renamed into place.
     pub fn finish(self) -> Result<usize> {
         self.inner
             .finalize()
