@@ -257,16 +257,10 @@ fn pipeline(
     let t = Clock::now();
     let open = OpenTimes::compute(&ds.services, &ds.period, ds.zone);
     let fast = NearestOpen::new(&index, &ds.services, &open, None, f64::INFINITY);
-    let nearest: Vec<(u32, f32)> = (0..inc.len())
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|i| {
-            fast.query(inc.x[i], inc.y[i], inc.utc[i])
-                .map_or((u32::MAX, f32::NAN), |(s, d)| (s as u32, d as f32))
-        })
-        .collect();
-    // Distances grouped by service (a counting sort; "none" last), then
-    // each group's median: as sorting all by (service, distance) would give.
+    // Distances grouped by service ("none" last), then each group's median:
+    // as sorting all by (service, distance) would give. A counting sort in
+    // parallel: each chunk of incidents counts its groups while it asks,
+    // then writes its distances into its own part of every group.
     let groups = ds.services.len() + 1;
     let group = |s: u32| {
         if s == u32::MAX {
@@ -275,24 +269,51 @@ fn pipeline(
             s as usize
         }
     };
-    let mut starts = vec![0usize; groups + 1];
-    for &(s, _) in &nearest {
-        starts[group(s) + 1] += 1;
-    }
-    for g in 0..groups {
-        starts[g + 1] += starts[g];
-    }
-    let mut next = starts.clone();
+    let chunk = 1 << 15;
+    let mut nearest: Vec<(u32, f32)> = vec![(u32::MAX, f32::NAN); inc.len()];
+    let counts: Vec<Vec<usize>> = nearest
+        .par_chunks_mut(chunk)
+        .enumerate()
+        .map(|(k, out)| {
+            let mut count = vec![0usize; groups];
+            for (j, o) in out.iter_mut().enumerate() {
+                let i = k * chunk + j;
+                *o = fast
+                    .query(inc.x[i], inc.y[i], inc.utc[i])
+                    .map_or((u32::MAX, f32::NAN), |(s, d)| (s as u32, d as f32));
+                count[group(o.0)] += 1;
+            }
+            count
+        })
+        .collect();
     let mut grouped = vec![0f32; nearest.len()];
-    for &(s, d) in &nearest {
-        let g = group(s);
-        grouped[next[g]] = d;
-        next[g] += 1;
+    let mut sizes = vec![0usize; groups];
+    let mut slots: Vec<Vec<&mut [f32]>> =
+        counts.iter().map(|_| Vec::with_capacity(groups)).collect();
+    let mut rest = grouped.as_mut_slice();
+    for (g, size) in sizes.iter_mut().enumerate() {
+        for (k, count) in counts.iter().enumerate() {
+            let (part, tail) = rest.split_at_mut(count[g]);
+            rest = tail;
+            slots[k].push(part);
+            *size += count[g];
+        }
     }
+    nearest
+        .par_chunks(chunk)
+        .zip(slots)
+        .for_each(|(src, mut dst)| {
+            let mut next = vec![0usize; groups];
+            for &(s, d) in src {
+                let g = group(s);
+                dst[g][next[g]] = d;
+                next[g] += 1;
+            }
+        });
     let mut parts: Vec<(usize, &mut [f32])> = Vec::with_capacity(groups);
     let mut rest = grouped.as_mut_slice();
-    for g in 0..groups {
-        let (part, tail) = rest.split_at_mut(starts[g + 1] - starts[g]);
+    for (g, &size) in sizes.iter().enumerate() {
+        let (part, tail) = rest.split_at_mut(size);
         rest = tail;
         if !part.is_empty() {
             parts.push((g, part));

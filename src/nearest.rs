@@ -2,21 +2,31 @@
 //! same answers as [`SpatialIndex::nearest_open`], without a heap walk and a
 //! binary search per candidate.
 //!
-//! Two tables are built once:
+//! Three tables are built once:
 //! - **open sets in time**: between two changes of any service's opening
 //!   hours the set of open services is constant. The period is cut at every
-//!   change; each piece keeps the id of its set (a bitset, interned: the same
-//!   set recurs every week). "Is service *s* open at *t*" is then one bucketed
-//!   look-up of *t* and a bit test.
+//!   change (services with the same opening hours change together, so only
+//!   the distinct schedules' changes are sorted); each piece keeps the id of
+//!   its set (a bitset, interned: the same set recurs every week). "Is
+//!   service *s* open at *t*" is then one bucketed look-up of *t* and a bit
+//!   test.
 //! - **candidates per grid cell**: a square grid over the services (about one
 //!   service per cell, grown by half the services' extent on every side).
 //!   Each cell keeps its [`CANDIDATES`] nearest services (to its centre),
 //!   sorted by their least distance to the cell, and a bound *R*: every
 //!   service not in the list is at least *R* from any point of the cell.
+//! - **candidates per fine cell and open set**: each grid cell cut into
+//!   [`SUB`] × [`SUB`] fine cells; for each open set, the at most [`SLOTS`]
+//!   open services one of which is the nearest open service from every
+//!   point of the fine cell (those whose least distance to it is within the
+//!   least farthest distance of an open service, less those farther than
+//!   another from every point; tested at the corners, with a margin far
+//!   above rounding). A query there computes one to four distances.
 //!
-//! A query walks its cell's list in order of least distance, skips closed
-//! services and stops as soon as the next least distance exceeds the best
-//! distance found. The answer is exact when the best is nearer than *R*;
+//! A query whose fine cell has candidates takes the nearest of them (nearly
+//! every query). Otherwise it walks its cell's list in order of least
+//! distance, skips closed services and stops as soon as the next least
+//! distance exceeds the best distance found. The answer is exact when the best is nearer than *R*;
 //! otherwise (nearly every nearby service closed), for points outside the
 //! grid and for instants outside the period, the query falls back to
 //! [`SpatialIndex::nearest_open`]. Equal distances give the smallest service
@@ -46,10 +56,20 @@ const MAX_SET_BYTES: usize = 256 << 20;
 /// Most bytes of the open masks (a `u32` per open set and cell).
 const MAX_MASK_BYTES: usize = 128 << 20;
 
+/// Fine cells per side of a grid cell in the table of owners.
+const SUB: usize = 3;
+/// Candidates kept per fine cell and open set.
+const SLOTS: usize = 4;
+/// Entries of [`Owners`]' table from which on the candidates are shared.
+const SHARED: u16 = 1 << 15;
+/// Most entries ([`SLOTS`] × 2 bytes each) of the table of candidates.
+const MAX_OWNERS: usize = 4 << 20;
+
 /// Which path answered a query ([`NearestOpen::query_traced`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Answered {
-    /// The cell's candidate list (exact without a tree walk).
+    /// The fine cell's candidates or the cell's candidate list (exact
+    /// without a tree walk).
     Grid,
     /// The walk of [`SpatialIndex::nearest_open`]: a point outside the grid,
     /// an instant outside the period, or too few open candidates nearby.
@@ -78,8 +98,12 @@ enum Cells {
     Grid {
         x0: f64,
         y0: f64,
+        /// Cell side (m).
+        side: f64,
         /// 1 / cell side (1/m).
         inv_side: f64,
+        /// Each cell's bounds hold for the cell grown by this much (m).
+        eps: f64,
         nx: usize,
         ny: usize,
         /// Cell `c`'s list is `entries[start[c]..start[c + 1]]`.
@@ -113,14 +137,27 @@ impl OpenSets {
     /// `[start, end)`; `None` when they would be too large.
     fn build(open: &OpenTimes, eligible: &[usize], start: i64, end: i64) -> Option<Self> {
         let words = eligible.len().div_ceil(64).max(1);
-        let mut events: Vec<(i64, u32)> = Vec::new();
+        // Services with the same opening hours toggle together: one group
+        // (their bits) per schedule, so that only the distinct schedules'
+        // changes are sorted.
+        let mut group_of: HashMap<usize, usize> = HashMap::new();
+        let mut groups: Vec<(usize, Vec<u32>)> = Vec::new();
         for (bit, &s) in eligible.iter().enumerate() {
+            let key = open.schedule_of(s).unwrap_or(s);
+            let g = *group_of.entry(key).or_insert_with(|| {
+                groups.push((s, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(bit as u32);
+        }
+        let mut events: Vec<(i64, u32)> = Vec::new();
+        for (g, &(s, _)) in groups.iter().enumerate() {
             for &(a, b) in open.intervals(s).unwrap_or(&[]) {
                 let (a, b) = (a.max(start), b.min(end));
                 if a < b {
-                    events.push((a, bit as u32));
+                    events.push((a, g as u32));
                     if b < end {
-                        events.push((b, bit as u32));
+                        events.push((b, g as u32));
                     }
                 }
             }
@@ -147,8 +184,9 @@ impl OpenSets {
         while k < events.len() {
             let t = events[k].0;
             while k < events.len() && events[k].0 == t {
-                let b = events[k].1 as usize;
-                cur[b / 64] ^= 1 << (b % 64);
+                for &b in &groups[events[k].1 as usize].1 {
+                    cur[b as usize / 64] ^= 1 << (b % 64);
+                }
                 k += 1;
             }
             let id = intern(&cur, &mut bits);
@@ -200,6 +238,267 @@ impl OpenSets {
     /// The number of distinct open sets.
     fn len(&self) -> usize {
         self.bits.len() / self.words
+    }
+}
+
+/// Per fine cell (a grid cell cut [`SUB`] × [`SUB`]) and open set, the few
+/// open services one of which is the nearest open service from every
+/// point of the fine cell, where there are at most [`SLOTS`]: a query there
+/// computes those distances, without a walk.
+#[derive(Debug)]
+struct Owners {
+    x0: f64,
+    y0: f64,
+    /// 1 / fine cell side (1/m).
+    inv_side: f64,
+    nx: usize,
+    ny: usize,
+    /// The number of open sets.
+    sets: usize,
+    /// `owner[cell * sets + set]`: 0 where the walk must answer; below
+    /// [`SHARED`]: 1 + the bit of the one candidate; from [`SHARED`] on:
+    /// `SHARED` + the index of the candidates in `shared`.
+    owner: Vec<u16>,
+    /// Two to [`SLOTS`] candidates as 1 + their bits, ascending (unused
+    /// slots repeat the first), each set of candidates once.
+    shared: Vec<[u16; SLOTS]>,
+    /// The eligible services by bit (`mindist2` unused).
+    points: Vec<Entry>,
+}
+
+impl Owners {
+    /// The candidates of every fine cell of the grid `cells` for every open
+    /// set (`masks` as [`NearestOpen`] holds them); `None` for [`Cells::All`]
+    /// or when the table would be too large.
+    fn build(cells: &Cells, nsets: usize, masks: &[u32], points: &[Entry]) -> Option<Self> {
+        let Cells::Grid {
+            x0,
+            y0,
+            side,
+            eps,
+            nx,
+            ny,
+            start,
+            bound,
+            entries,
+            ..
+        } = cells
+        else {
+            return None;
+        };
+        let (x0, y0, nx, ny) = (*x0, *y0, *nx, *ny);
+        let (fnx, fny) = (nx * SUB, ny * SUB);
+        if points.len() >= usize::from(SHARED) || nsets * fnx * fny > MAX_OWNERS {
+            return None;
+        }
+        let ncells = nx * ny;
+        let fside = side / SUB as f64;
+        // Within the grid cell's bounds (grown by `eps`) however the two
+        // grids round.
+        let e = eps / 2.0;
+        let mut slots = vec![[0u16; SLOTS]; nsets * fnx * fny];
+        slots
+            .par_chunks_mut(nsets)
+            .enumerate()
+            .with_min_len(64)
+            .for_each(|(f, out)| {
+                let (fi, fj) = (f % fnx, f / fnx);
+                let c = (fj / SUB) * nx + fi / SUB;
+                let list = &entries[start[c] as usize..start[c + 1] as usize];
+                let (ax, bx) = (x0 + fi as f64 * fside - e, x0 + (fi + 1) as f64 * fside + e);
+                let (ay, by) = (y0 + fj as f64 * fside - e, y0 + (fj + 1) as f64 * fside + e);
+                let mut near = Near::new(list, [ax, ay, bx, by]);
+                for (set, o) in out.iter_mut().enumerate() {
+                    *o = near.candidates(masks[set * ncells + c], bound[c]);
+                }
+            });
+        // One entry per cell and set where one candidate answers; the
+        // others share their candidates (as long as they fit).
+        let mut index: HashMap<[u16; SLOTS], u16, foldhash::fast::FixedState> = HashMap::default();
+        let mut shared = Vec::new();
+        let owner = slots
+            .iter()
+            .map(|c| {
+                if c[1] == c[0] {
+                    return c[0];
+                }
+                if let Some(&k) = index.get(c) {
+                    return k;
+                }
+                let Ok(k) = u16::try_from(usize::from(SHARED) + shared.len()) else {
+                    return 0;
+                };
+                shared.push(*c);
+                index.insert(*c, k);
+                k
+            })
+            .collect();
+        Some(Self {
+            x0,
+            y0,
+            inv_side: 1.0 / fside,
+            nx: fnx,
+            ny: fny,
+            sets: nsets,
+            owner,
+            shared,
+            points: points.to_vec(),
+        })
+    }
+
+    /// The nearest open service to (`x`, `y`) in open set `set` as
+    /// (service, distance), or `None` where the walk must answer.
+    #[inline]
+    fn at(&self, x: f64, y: f64, set: usize) -> Option<(usize, f64)> {
+        let fx = (x - self.x0) * self.inv_side;
+        let fy = (y - self.y0) * self.inv_side;
+        if !(fx >= 0.0 && fx < self.nx as f64 && fy >= 0.0 && fy < self.ny as f64) {
+            return None;
+        }
+        let w = self.owner[(fy as usize * self.nx + fx as usize) * self.sets + set];
+        if w < SHARED {
+            let e = self.points.get(usize::from(w).checked_sub(1)?)?;
+            return Some((e.service as usize, dist2(e, x, y).sqrt()));
+        }
+        // Ascending bits are ascending services: the first of equal
+        // distances is the smallest index.
+        let slots = self.shared[usize::from(w - SHARED)];
+        let mut best = &self.points[usize::from(slots[0]) - 1];
+        let mut best_d2 = dist2(best, x, y);
+        for &w in &slots[1..] {
+            let e = &self.points[usize::from(w) - 1];
+            let d2 = dist2(e, x, y);
+            if d2 < best_d2 {
+                (best, best_d2) = (e, d2);
+            }
+        }
+        Some((best.service as usize, best_d2.sqrt()))
+    }
+}
+
+/// Squared distance from (`x`, `y`) to entry `e`, as the walk and rstar
+/// compute it.
+#[inline]
+fn dist2(e: &Entry, x: f64, y: f64) -> f64 {
+    let (dx, dy) = (e.x - x, e.y - y);
+    dx * dx + dy * dy
+}
+
+/// Relative margin, far above rounding, by which one squared distance must
+/// exceed another to count as farther in [`Near::candidates`].
+const MARGIN: f64 = 1e-9;
+
+/// A grid cell's list seen from a rectangle within the cell: each entry's
+/// squared distances to the corners, computed when first needed.
+struct Near<'a> {
+    list: &'a [Entry],
+    rect: [f64; 4],
+    /// Per entry: squared distance to each corner, the largest of them and
+    /// the least squared distance to the rectangle (`None` until needed).
+    geometry: [Option<([f64; 4], f64, f64)>; CANDIDATES],
+}
+
+impl<'a> Near<'a> {
+    fn new(list: &'a [Entry], rect: [f64; 4]) -> Self {
+        Self {
+            list,
+            rect,
+            geometry: [None; CANDIDATES],
+        }
+    }
+
+    /// Entry `k`'s corner distances², their largest and its least distance²
+    /// to the rectangle.
+    fn geometry(&mut self, k: usize) -> ([f64; 4], f64, f64) {
+        if let Some(g) = self.geometry[k] {
+            return g;
+        }
+        let e = &self.list[k];
+        let [ax, ay, bx, by] = self.rect;
+        let corners = [
+            dist2(e, ax, ay),
+            dist2(e, bx, ay),
+            dist2(e, ax, by),
+            dist2(e, bx, by),
+        ];
+        let far2 = corners.iter().copied().fold(0.0, f64::max);
+        let dx = (ax - e.x).max(e.x - bx).max(0.0);
+        let dy = (ay - e.y).max(e.y - by).max(0.0);
+        let g = (corners, far2, dx * dx + dy * dy);
+        self.geometry[k] = Some(g);
+        g
+    }
+
+    /// The open entries (the bits of `mask`) one of which is the nearest
+    /// open service from every point of the rectangle, as 1 + their bits
+    /// (unused slots repeat the first); all 0 when there are more than
+    /// [`SLOTS`] or none. `bound`: every service not in the list is at least
+    /// this far from the cell.
+    ///
+    /// Kept: every open entry whose least distance to the rectangle is
+    /// within the least farthest distance `u` of an open entry (the nearest
+    /// from any point is within `u` of it), less those farther than another
+    /// kept entry from every point (the difference of two squared distances
+    /// is affine in the point: farther at the four corners is farther on
+    /// the whole rectangle). Both tests hold with a margin of a relative
+    /// [`MARGIN`], so that the computed distances of the query order alike.
+    fn candidates(&mut self, mask: u32, bound: f64) -> [u16; SLOTS] {
+        let none = [0; SLOTS];
+        let mut u = f64::INFINITY;
+        let mut open = mask;
+        while open != 0 {
+            let k = open.trailing_zeros() as usize;
+            open &= open - 1;
+            if k >= self.list.len() || self.list[k].mindist2 > u {
+                break;
+            }
+            u = u.min(self.geometry(k).1);
+        }
+        // Every other service is farther than `bound` from the whole cell.
+        let within = u.sqrt() * (1.0 + MARGIN) + 1e-6 < bound;
+        if !within {
+            return none;
+        }
+        let reach2 = u * (1.0 + MARGIN) + 1e-6;
+        let mut kept = [0usize; 2 * SLOTS];
+        let mut n = 0;
+        let mut open = mask;
+        while open != 0 {
+            let k = open.trailing_zeros() as usize;
+            open &= open - 1;
+            if k >= self.list.len() || self.list[k].mindist2 > reach2 {
+                break;
+            }
+            if self.geometry(k).2 <= reach2 {
+                if n == kept.len() {
+                    return none;
+                }
+                kept[n] = k;
+                n += 1;
+            }
+        }
+        let mut out = none;
+        let mut m = 0;
+        for &t in &kept[..n] {
+            let (tc, tfar, _) = self.geometry(t);
+            let farther = kept[..n].iter().any(|&s| {
+                let (sc, _, _) = self.geometry[s].unwrap_or_default();
+                s != t && (0..4).all(|j| tc[j] - sc[j] > 2.0 * MARGIN * tfar + 1e-6)
+            });
+            if !farther {
+                if m == SLOTS {
+                    return none;
+                }
+                out[m] = self.list[t].bit as u16 + 1;
+                m += 1;
+            }
+        }
+        // Ascending: the query's first of equal distances is the smallest index.
+        out[..m].sort_unstable();
+        for j in m..SLOTS {
+            out[j] = out[0];
+        }
+        out
     }
 }
 
@@ -279,6 +578,9 @@ pub struct NearestOpen<'a> {
     masks: Option<Vec<u32>>,
     /// The number of cells (1 for [`Cells::All`]).
     ncells: usize,
+    /// The owners of fine cells (`None` for [`Cells::All`], without masks or
+    /// when too large).
+    owners: Option<Owners>,
 }
 
 impl<'a> NearestOpen<'a> {
@@ -325,13 +627,13 @@ impl<'a> NearestOpen<'a> {
             })
             .collect();
         let cells = if points.len() <= CANDIDATES {
-            Cells::All(points)
+            Cells::All(points.clone())
         } else {
             grid(&points)
         };
         let lists = cells.lists();
         let ncells = lists.len();
-        let masks = sets.as_ref().and_then(|sets| {
+        let masks: Option<Vec<u32>> = sets.as_ref().and_then(|sets| {
             if sets.len() * ncells * 4 > MAX_MASK_BYTES {
                 return None;
             }
@@ -350,6 +652,10 @@ impl<'a> NearestOpen<'a> {
                     .collect(),
             )
         });
+        let owners = match (&sets, &masks) {
+            (Some(sets), Some(masks)) => Owners::build(&cells, sets.len(), masks, &points),
+            _ => None,
+        };
         Self {
             index,
             services,
@@ -361,6 +667,7 @@ impl<'a> NearestOpen<'a> {
             cells,
             masks,
             ncells,
+            owners,
         }
     }
 
@@ -429,6 +736,11 @@ impl<'a> NearestOpen<'a> {
         if utc < self.period.0 || utc >= self.period.1 || !x.is_finite() || !y.is_finite() {
             return None;
         }
+        if let (Some(owners), Some(sets)) = (&self.owners, &self.sets)
+            && let Some((s, d)) = owners.at(x, y, sets.id_at(utc))
+        {
+            return Some((d <= self.max_distance).then_some((s, d)));
+        }
         let (list, bound, c) = match &self.cells {
             Cells::All(all) => (all.as_slice(), f64::INFINITY, 0),
             Cells::Grid {
@@ -440,6 +752,7 @@ impl<'a> NearestOpen<'a> {
                 start,
                 bound,
                 entries,
+                ..
             } => {
                 let fx = (x - x0) * inv_side;
                 let fy = (y - y0) * inv_side;
@@ -615,7 +928,9 @@ fn grid(points: &[Entry]) -> Cells {
     Cells::Grid {
         x0,
         y0,
+        side,
         inv_side: 1.0 / side,
+        eps,
         nx,
         ny,
         start,
@@ -681,6 +996,62 @@ mod tests {
         assert_eq!(
             walk_open(&list, 0b1100, 0.0, 0.0, f64::INFINITY),
             Some((1, 90.0))
+        );
+    }
+
+    /// The candidates of a rectangle: the one nearer everywhere; both
+    /// where the bisector crosses or touches it (ascending bits, padded with
+    /// the first); only the open ones; none when other services may be
+    /// nearer (`bound`), none open, or more than [`SLOTS`].
+    #[test]
+    fn candidates_of_a_rectangle() {
+        let list = [
+            entry(0.0, 0.0, 0.0, 7),
+            entry(0.0, 100.0, 0.0, 3),
+            entry(0.0, 50.0, 1000.0, 9),
+        ];
+        let list: Vec<Entry> = list
+            .iter()
+            .enumerate()
+            .map(|(k, e)| Entry {
+                bit: k as u32,
+                ..*e
+            })
+            .collect();
+        let at = |rect, mask, bound| Near::new(&list, rect).candidates(mask, bound);
+        let inf = f64::INFINITY;
+        // Wholly on service 7's side of the bisector x = 50.
+        assert_eq!(at([10.0, 10.0, 20.0, 20.0], 0b111, inf), [1; SLOTS]);
+        assert_eq!(at([60.0, -5.0, 70.0, 5.0], 0b111, inf), [2; SLOTS]);
+        // Across it, and touching it (a corner at equal distances).
+        assert_eq!(at([45.0, 0.0, 55.0, 10.0], 0b111, inf), [1, 2, 1, 1]);
+        assert_eq!(at([40.0, 0.0, 50.0, 10.0], 0b111, inf), [1, 2, 1, 1]);
+        // Within the margin of the bisector: both, the query's distances
+        // decide; a little farther, 7 alone.
+        assert_eq!(at([40.0, 0.0, 50.0 - 1e-9, 10.0], 0b111, inf), [1, 2, 1, 1]);
+        assert_eq!(at([40.0, 0.0, 50.0 - 1e-6, 10.0], 0b111, inf), [1; SLOTS]);
+        // Only the open ones count.
+        assert_eq!(at([10.0, 10.0, 20.0, 20.0], 0b110, inf), [2; SLOTS]);
+        assert_eq!(at([10.0, 10.0, 20.0, 20.0], 0b100, inf), [3; SLOTS]);
+        assert_eq!(at([10.0, 10.0, 20.0, 20.0], 0, inf), [0; SLOTS]);
+        // A service outside the list may be nearer than 7 (at most 28.3 m).
+        assert_eq!(at([10.0, 10.0, 20.0, 20.0], 0b111, 28.0), [0; SLOTS]);
+        assert_eq!(at([10.0, 10.0, 20.0, 20.0], 0b111, 29.0), [1; SLOTS]);
+        // Five services around one point: more than the slots hold.
+        let ring: Vec<Entry> = (0..5)
+            .map(|k| {
+                let a = f64::from(k) * std::f64::consts::TAU / 5.0;
+                Entry {
+                    bit: k,
+                    ..entry(0.0, 10.0 * a.cos(), 10.0 * a.sin(), k)
+                }
+            })
+            .collect();
+        let rect = [-1.0, -1.0, 1.0, 1.0];
+        assert_eq!(Near::new(&ring, rect).candidates(0b11111, inf), [0; SLOTS]);
+        assert_eq!(
+            Near::new(&ring, rect).candidates(0b01111, inf),
+            [1, 2, 3, 4]
         );
     }
 

@@ -461,7 +461,12 @@ mod tests {
 pub struct OpenTimes {
     period: Period,
     zone: Tz,
+    /// The intervals of each distinct schedule, at its first service's index
+    /// (`None` elsewhere and without opening hours).
     intervals: Vec<Option<Vec<(i64, i64)>>>,
+    /// Per service, the first service with the same schedule
+    /// (`usize::MAX` without opening hours).
+    same_as: Vec<usize>,
     schedules: Vec<Option<Schedule>>,
 }
 
@@ -486,7 +491,7 @@ impl OpenTimes {
                 same_as[i] = i;
             }
         }
-        let distinct: Vec<Option<Vec<(i64, i64)>>> = services
+        let intervals: Vec<Option<Vec<(i64, i64)>>> = services
             .par_iter()
             .zip(&same_as)
             .enumerate()
@@ -500,14 +505,11 @@ impl OpenTimes {
                     .flatten()
             })
             .collect();
-        let intervals = same_as
-            .iter()
-            .map(|&j| distinct.get(j).cloned().flatten())
-            .collect();
         Self {
             period: *period,
             zone,
             intervals,
+            same_as,
             schedules: services.iter().map(|s| s.opening_hours.clone()).collect(),
         }
     }
@@ -516,7 +518,7 @@ impl OpenTimes {
     /// (never, for a service without known opening hours).
     #[must_use]
     pub fn is_open(&self, service: usize, utc: i64) -> bool {
-        let Some(Some(iv)) = self.intervals.get(service) else {
+        let Some(iv) = self.intervals(service) else {
             return false;
         };
         if utc < self.period.start || utc >= self.period.end {
@@ -542,7 +544,17 @@ impl OpenTimes {
     /// Service `service`'s open intervals within the period (`None` without
     /// opening hours).
     pub(crate) fn intervals(&self, service: usize) -> Option<&[(i64, i64)]> {
-        self.intervals.get(service)?.as_deref()
+        self.intervals.get(self.schedule_of(service)?)?.as_deref()
+    }
+
+    /// The first service with the same opening hours as service `service`
+    /// (so the same intervals); `None` without opening hours (issue 7,
+    /// nearest: `NearestOpen` toggles services that share hours together).
+    pub(crate) fn schedule_of(&self, service: usize) -> Option<usize> {
+        self.same_as
+            .get(service)
+            .copied()
+            .filter(|&j| j != usize::MAX)
     }
 
     /// Whether there are none.

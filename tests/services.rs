@@ -680,3 +680,97 @@ fn nearest_open_ties_and_empty_cases() {
         assert_eq!(fast.query_traced(x, y, tuesday).1, Answered::Grid);
     }
 }
+
+/// The centre of the circle through `a`, `b` and `c` (`None` when they are
+/// nearly on a line).
+fn circumcentre(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> Option<[f64; 2]> {
+    let (bx, by, cx, cy) = (b[0] - a[0], b[1] - a[1], c[0] - a[0], c[1] - a[1]);
+    let d = 2.0 * (bx * cy - by * cx);
+    if d.abs() < 1e-6 * (bx * bx + by * by + cx * cx + cy * cy) {
+        return None;
+    }
+    let (b2, c2) = (bx * bx + by * by, cx * cx + cy * cy);
+    Some([
+        a[0] + (cy * b2 - by * c2) / d,
+        a[1] + (bx * c2 - cx * b2) / d,
+    ])
+}
+
+/// Where the fine cells' candidates must keep every tie: points halfway
+/// between each service and its three nearest, and at the centres of the
+/// circles through it and two of them (as near to equidistant as floating
+/// point gets), at the services themselves; at the instants the open sets
+/// change (a schedule opening or closing, to the second), around both DST
+/// changes of 2024 (a schedule in the hour that spring skips), and just
+/// inside and outside the period. Services share five schedules, so the
+/// open sets change by schedule. Every answer equals the tree walk, nearly
+/// all from the grid.
+#[test]
+fn nearest_open_bisectors_changes_and_dst() {
+    let mut rng = Mix(23);
+    let hours = [
+        Some("24/7"),
+        Some("Mo-Fr 08:00-16:00; PH off"),
+        Some("Mo-Su 18:00-08:00"),
+        Some("Mo-Su 02:00-03:00"),
+        Some("Tu,Th 10:00-14:00; Sa 12:00-20:00"),
+    ];
+    let ds = nearest_dataset(random_services(&mut rng, 120, &hours));
+    let index = SpatialIndex::build(&ds).unwrap();
+    let open = OpenTimes::compute(&ds.services, &ds.period, ds.zone);
+    let fast = NearestOpen::new(&index, &ds.services, &open, None, f64::INFINITY);
+    let mut instants: Vec<i64> = [
+        "2024-03-31T01:59:59+01:00",
+        "2024-03-31T03:00:00+02:00",
+        "2024-03-31T03:00:01+02:00",
+        "2024-10-27T02:59:59+02:00",
+        "2024-10-27T02:00:00+01:00",
+        "2024-10-27T02:30:00+01:00",
+        "2024-10-27T03:00:00+01:00",
+        "2024-03-05T07:59:59+01:00",
+        "2024-03-05T08:00:00+01:00",
+        "2024-03-05T16:00:00+01:00",
+        "2024-03-05T18:00:00+01:00",
+        "2024-06-15T12:00:00+02:00",
+        "2024-06-15T20:00:00+02:00",
+        "2024-12-25T10:00:00+01:00",
+    ]
+    .iter()
+    .map(|t| at(t))
+    .collect();
+    let p = ds.period;
+    instants.extend([p.start - 1, p.start, p.end - 1, p.end]);
+    let xy: Vec<[f64; 2]> = (0..ds.services.len())
+        .map(|i| index.service_xy(i))
+        .collect();
+    let mut points = Vec::new();
+    for (i, &a) in xy.iter().enumerate() {
+        let mut others: Vec<(f64, usize)> = xy
+            .iter()
+            .enumerate()
+            .filter(|&(j, b)| j != i && b != &a)
+            .map(|(j, b)| ((b[0] - a[0]).hypot(b[1] - a[1]), j))
+            .collect();
+        others.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let near: Vec<[f64; 2]> = others.iter().take(3).map(|&(_, j)| xy[j]).collect();
+        points.push(a);
+        for (k, &b) in near.iter().enumerate() {
+            points.push([f64::midpoint(a[0], b[0]), f64::midpoint(a[1], b[1])]);
+            points.extend(circumcentre(a, b, near[(k + 1) % near.len()]));
+        }
+    }
+    let (mut grid, mut all) = (0, 0);
+    for q in &points {
+        for &t in &instants {
+            let expected =
+                index.nearest_open(&ds.services, &open, q[0], q[1], t, None, f64::INFINITY);
+            let (got, path) = fast.query_traced(q[0], q[1], t);
+            assert_eq!(got, expected, "({}, {}) at {t}, {path:?}", q[0], q[1]);
+            grid += usize::from(path == Answered::Grid);
+            all += 1;
+        }
+    }
+    assert!(points.len() > 700, "{}", points.len());
+    // Two of the 18 instants lie outside the period.
+    assert!(grid > all * 8 / 10, "grid {grid} of {all}");
+}
