@@ -17,6 +17,10 @@
 //! - `BYRUM_BENCH_KDE_N`: 1000000 (default) or 10000000.
 //! - `BYRUM_BENCH_KDE_METHODS=1`: also time direct against FFT convolution for
 //!   small stencils (how the direct/FFT threshold was chosen).
+//! - `BYRUM_BENCH_KDE_STAGE=R`: instead of the criterion groups, run the
+//!   pipeline bench's `kde` stage R times (the data's box in 1000 × 1000
+//!   cells, 150 m Epanechnikov, linear binning, the surface written with
+//!   `write_atomic` to the temporary folder) and print each run's parts.
 //! - `BYRUM_BENCH_KDE_DUMP=DIR`: write the Epanechnikov surface to
 //!   `DIR/epanechnikov_150m_simple.f64` (little-endian, row 0 south) and the
 //!   grid to `DIR/grid.json`, for checking against scipy.
@@ -65,6 +69,42 @@ fn main() {
         grid.dy,
         rayon::current_num_threads()
     );
+
+    if let Some(reps) = std::env::var("BYRUM_BENCH_KDE_STAGE")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+    {
+        let dir = std::env::temp_dir().join("byrum-bench-kde-stage");
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let mut best = f64::INFINITY;
+        for _ in 0..reps {
+            let t = std::time::Instant::now();
+            let ((lo_x, hi_x), (lo_y, hi_y)) =
+                rayon::join(|| common::min_max(&x), || common::min_max(&y));
+            let grid =
+                MetricGrid::with_shape((lo_x, lo_y, hi_x, hi_y), 1000, 1000).expect("a grid");
+            let t1 = t.elapsed().as_secs_f64();
+            let s = Kde::new()
+                .kernel(Kernel::Epanechnikov)
+                .bandwidth(Bandwidth::Fixed(150.0))
+                .compute(&grid, &x, &y, None)
+                .expect("KDE");
+            let t2 = t.elapsed().as_secs_f64();
+            let bytes: Vec<u8> = s.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            let t3 = t.elapsed().as_secs_f64();
+            byrum::write_atomic(&dir.join("kde.f64"), &bytes).expect("write");
+            let t4 = t.elapsed().as_secs_f64();
+            best = best.min(t4);
+            eprintln!(
+                "stage {t4:.4}: box {t1:.4} compute {:.4} bytes {:.4} write {:.4}",
+                t2 - t1,
+                t3 - t2,
+                t4 - t3
+            );
+        }
+        eprintln!("best {best:.4}");
+        return;
+    }
 
     if let Ok(dir) = std::env::var("BYRUM_BENCH_KDE_DUMP") {
         let s = kde(Kernel::Epanechnikov, 150.0, Binning::Simple)

@@ -202,8 +202,7 @@ fn pipeline(
     ));
 
     let t = Clock::now();
-    let (lo_x, hi_x) = min_max(&inc.x);
-    let (lo_y, hi_y) = min_max(&inc.y);
+    let ((lo_x, hi_x), (lo_y, hi_y)) = rayon::join(|| min_max(&inc.x), || min_max(&inc.y));
     let grid = MetricGrid::with_shape((lo_x, lo_y, hi_x, hi_y), 1000, 1000)?;
     let surface = Kde::new()
         .kernel(Kernel::Epanechnikov)

@@ -629,7 +629,16 @@ impl<'a> LcvData<'a> {
         pad_x: usize,
         pad_y: usize,
     ) -> Self {
-        let binned = bin(grid, x, y, w, pad_x, pad_y, Binning::Simple);
+        let binned = bin(
+            grid,
+            x,
+            y,
+            w,
+            pad_x,
+            pad_y,
+            Binning::Simple,
+            grid.nx + 2 * pad_x,
+        );
         let cells = (0..x.len())
             .filter_map(|i| grid.cell_of(x[i], y[i]).map(|c| (i, c)))
             .collect();
@@ -869,8 +878,10 @@ impl Padded {
     }
 }
 
-/// Bins points onto the grid padded by (`pad_x`, `pad_y`) cells on every side.
+/// Bins points onto the grid padded by (`pad_x`, `pad_y`) cells on every side,
+/// stored with `stride ≥ lx` values per row (the columns from `lx` on stay 0).
 /// Weight falling outside the padded grid is dropped (it cannot reach the grid).
+#[allow(clippy::too_many_arguments)]
 fn bin(
     grid: &MetricGrid,
     x: &[f64],
@@ -879,6 +890,7 @@ fn bin(
     pad_x: usize,
     pad_y: usize,
     binning: Binning,
+    stride: usize,
 ) -> Vec<f64> {
     let Padded {
         lx,
@@ -888,6 +900,7 @@ fn bin(
         ix,
         iy,
     } = Padded::of(grid, pad_x, pad_y);
+    debug_assert!(stride >= lx);
     let (lxf, lyf) = (lx as f64, ly as f64);
     let run = |range: std::ops::Range<usize>, out: &mut [f64]| match binning {
         Binning::Simple => {
@@ -895,7 +908,7 @@ fn bin(
                 let c = ((x[i] - px0) * ix).floor();
                 let r = ((y[i] - py0) * iy).floor();
                 if c >= 0.0 && r >= 0.0 && c < lxf && r < lyf {
-                    out[r as usize * lx + c as usize] += w.map_or(1.0, |w| w[i]);
+                    out[r as usize * stride + c as usize] += w.map_or(1.0, |w| w[i]);
                 }
             }
         }
@@ -919,7 +932,7 @@ fn bin(
                     for (dc, fxw) in [(0, 1.0 - tx), (1, tx)] {
                         let c = c0 + dc;
                         if c >= 0 && c < lxi {
-                            out[r as usize * lx + c as usize] += wi * fxw * fyw;
+                            out[r as usize * stride + c as usize] += wi * fxw * fyw;
                         }
                     }
                 }
@@ -927,29 +940,42 @@ fn bin(
         }
     };
     let n = x.len();
-    if n < 50_000 || rayon::current_num_threads() == 1 {
-        let mut out = vec![0.0; lx * ly];
+    // Banding stores cell offsets within a band as u32.
+    if n < 50_000 || rayon::current_num_threads() == 1 || band_rows(lx) * stride > u32::MAX as usize
+    {
+        let mut out = vec![0.0; stride * ly];
         run(0..n, &mut out);
         return out;
     }
-    bin_banded(grid, x, y, w, pad_x, pad_y, binning)
+    bin_banded(grid, x, y, w, pad_x, pad_y, binning, stride)
 }
 
-/// A point's share of the binned grid: the (lower-left) cell and the
-/// fractions towards the next column and row.
+/// Rows of the binned grid per band in [`bin_banded`]: about 256 KiB of
+/// cells (at least one row).
+fn band_rows(lx: usize) -> usize {
+    (32_768 / lx).max(1)
+}
+
+/// A point's share of the binned grid: the (lower-left) cell as an offset in
+/// its band, and the fractions towards the next column and row. The weight,
+/// if any, is kept beside it.
 #[derive(Clone, Copy)]
 struct Entry {
-    k: u64,
+    k: u32,
     tx: f32,
     ty: f32,
-    w: f64,
 }
+
+/// The entries of one chunk of points falling in one band, and their weights
+/// (empty without weights).
+type BandList = (Vec<Entry>, Vec<f64>);
 
 /// Binning of many points without random access to the whole grid: the
 /// points are first sorted (in parallel, by chunk) into bands of rows small
 /// enough to stay in cache, then each band is filled by one thread. Linear
 /// binning drops points in the outer half of the outermost padding cells,
 /// whose shares lie beyond the kernel's reach anyway.
+#[allow(clippy::too_many_arguments)]
 fn bin_banded(
     grid: &MetricGrid,
     x: &[f64],
@@ -958,6 +984,7 @@ fn bin_banded(
     pad_x: usize,
     pad_y: usize,
     binning: Binning,
+    stride: usize,
 ) -> Vec<f64> {
     let Padded {
         lx,
@@ -967,65 +994,86 @@ fn bin_banded(
         ix,
         iy,
     } = Padded::of(grid, pad_x, pad_y);
-    // About 256 KiB of grid per band.
-    let band_rows = (32_768 / lx).max(1);
+    let band_rows = band_rows(lx);
+    let band_len = band_rows * stride;
     let bands = ly.div_ceil(band_rows);
     let linear = binning == Binning::Linear;
-    // The last valid lower-left cell (linear) or cell (simple).
-    let (cmax, rmax) = if linear {
-        ((lx - 2) as f64, (ly - 2) as f64)
-    } else {
+    // One past the last valid lower-left cell (linear) or cell (simple): a
+    // point is kept when 0 ≤ f < end, i.e. 0 ≤ floor(f) ≤ end − 1, and then
+    // `f as usize` is floor(f).
+    let (cend, rend) = if linear {
         ((lx - 1) as f64, (ly - 1) as f64)
+    } else {
+        (lx as f64, ly as f64)
     };
     let half = if linear { 0.5 } else { 0.0 };
     let n = x.len();
-    // Blocks of points: the sorted entries of one block (6 MiB) are reused.
+    // Blocks of points: the sorted entries of one block are reused.
     let block = 1 << 18;
     let nchunks = rayon::current_num_threads() * 2;
-    let mut lists: Vec<Vec<Vec<Entry>>> = vec![vec![Vec::new(); bands]; nchunks];
-    let mut out = vec![0.0; lx * ly];
+    let mut lists: Vec<Vec<BandList>> = vec![vec![(Vec::new(), Vec::new()); bands]; nchunks];
+    // Per binned row: its band and the offset of its first cell in the band.
+    let rows: Vec<(u32, u32)> = (0..ly)
+        .map(|r| {
+            let b = r / band_rows;
+            (b as u32, ((r - b * band_rows) * stride) as u32)
+        })
+        .collect();
+    let mut out = vec![0.0; stride * ly];
     let mut extras: Vec<Vec<f64>> = vec![if linear { vec![0.0; lx] } else { Vec::new() }; bands];
     for start in (0..n).step_by(block) {
         let end = (start + block).min(n);
         let per = (end - start).div_ceil(nchunks);
         lists.par_iter_mut().enumerate().for_each(|(c, lists)| {
-            for l in lists.iter_mut() {
+            for (l, lw) in lists.iter_mut() {
                 l.clear();
+                lw.clear();
             }
             for i in (start + c * per).min(end)..(start + (c + 1) * per).min(end) {
                 let fx = (x[i] - px0) * ix - half;
                 let fy = (y[i] - py0) * iy - half;
-                let (c0, r0) = (fx.floor(), fy.floor());
-                if !(c0 >= 0.0 && r0 >= 0.0 && c0 <= cmax && r0 <= rmax) {
+                if !(fx >= 0.0 && fy >= 0.0 && fx < cend && fy < rend) {
                     continue;
                 }
-                let (cu, ru) = (c0 as usize, r0 as usize);
-                lists[ru / band_rows].push(Entry {
-                    k: (ru * lx + cu) as u64,
-                    tx: (fx - c0) as f32,
-                    ty: (fy - r0) as f32,
-                    w: w.map_or(1.0, |w| w[i]),
+                let (cu, ru) = (fx as usize, fy as usize);
+                let (b, base) = rows[ru];
+                let (l, lw) = &mut lists[b as usize];
+                l.push(Entry {
+                    // < band_len ≤ u32::MAX (`bin` checks).
+                    k: base + cu as u32,
+                    tx: (fx - cu as f64) as f32,
+                    ty: (fy - ru as f64) as f32,
                 });
+                if let Some(w) = w {
+                    lw.push(w[i]);
+                }
             }
         });
-        out.par_chunks_mut(band_rows * lx)
+        out.par_chunks_mut(band_len)
             .zip(extras.par_iter_mut())
             .enumerate()
             .for_each(|(b, (slice, extra))| {
-                let base = b * band_rows * lx;
+                if start == 0 {
+                    // Already 0, but writing first maps each fresh page once
+                    // (adding to an untouched page maps it twice: read, then write).
+                    slice.fill(0.0);
+                }
                 for l in &lists {
-                    for e in &l[b] {
-                        let k = e.k as usize - base;
+                    let (es, ws) = &l[b];
+                    let weight = |j: usize| if ws.is_empty() { 1.0 } else { ws[j] };
+                    for (j, e) in es.iter().enumerate() {
+                        let k = e.k as usize;
                         if !linear {
-                            slice[k] += e.w;
+                            slice[k] += weight(j);
                             continue;
                         }
+                        let wj = weight(j);
                         let (tx, ty) = (f64::from(e.tx), f64::from(e.ty));
-                        let lo = e.w * (1.0 - ty);
-                        let hi = e.w * ty;
+                        let lo = wj * (1.0 - ty);
+                        let hi = wj * ty;
                         slice[k] += lo * (1.0 - tx);
                         slice[k + 1] += lo * tx;
-                        let k2 = k + lx;
+                        let k2 = k + stride;
                         if k2 < slice.len() {
                             slice[k2] += hi * (1.0 - tx);
                             slice[k2 + 1] += hi * tx;
@@ -1039,7 +1087,7 @@ fn bin_banded(
     }
     if linear {
         for (b, extra) in extras.iter().enumerate() {
-            let start = (b + 1) * band_rows * lx;
+            let start = (b + 1) * band_len;
             if start < out.len() {
                 for (o, e) in out[start..start + lx].iter_mut().zip(extra) {
                     *o += e;
@@ -1198,9 +1246,13 @@ impl Fft2 {
         }
     }
 
-    /// Convolves the padded grid `p` (`lx × ly`, non-negative) and returns the
-    /// `nx_out × ny_out` cells starting at (`pad_x`, `pad_y`). Values below
-    /// `floor` (FFT round-off where the true result is 0) become 0.
+    /// The row length (values) of a padded grid that
+    /// [`Fft2::convolve_owned`] transforms in place: room for a row's spectrum.
+    fn stride(&self) -> usize {
+        2 * self.hx
+    }
+
+    /// [`Fft2::convolve_owned`] of a copy of `p` (`lx × ly`, rows of `lx`).
     #[allow(clippy::too_many_arguments)]
     fn convolve(
         &self,
@@ -1213,60 +1265,104 @@ impl Fft2 {
         ny_out: usize,
         floor: f64,
     ) -> Vec<f64> {
+        let stride = self.stride();
+        let mut q = vec![0.0; stride * ly];
+        q.par_chunks_mut(stride)
+            .zip(p.par_chunks(lx))
+            .for_each(|(q, p)| q[..lx].copy_from_slice(p));
+        self.convolve_owned(q, lx, ly, pad_x, pad_y, nx_out, ny_out, floor, 1.0)
+    }
+
+    /// Convolves the padded grid `p` (`lx × ly`, non-negative, rows of
+    /// [`Fft2::stride`] values of which the first `lx` are used) and returns
+    /// the `nx_out × ny_out` cells starting at (`pad_x`, `pad_y`), times
+    /// `scale`. Values below `floor` (FFT round-off where the true result is
+    /// 0) become 0. `p`'s memory holds the row spectra and then the result,
+    /// so the whole convolution allocates only the column spectra.
+    #[allow(clippy::too_many_arguments)]
+    fn convolve_owned(
+        &self,
+        mut p: Vec<f64>,
+        lx: usize,
+        ly: usize,
+        pad_x: usize,
+        pad_y: usize,
+        nx_out: usize,
+        ny_out: usize,
+        floor: f64,
+        scale: f64,
+    ) -> Vec<f64> {
         let (nx, ny, hx, hy) = (self.nx, self.ny, self.hx, self.hy);
-        // 1. Real FFT of every data row.
-        let mut spec = vec![Complex::new(0.0, 0.0); ly * hx];
-        spec.par_chunks_mut(hx).enumerate().for_each_init(
-            || (vec![0.0; nx], self.row_f.make_scratch_vec()),
-            |(buf, scr), (r, out)| {
-                buf[..lx].copy_from_slice(&p[r * lx..(r + 1) * lx]);
+        let stride = self.stride();
+        debug_assert_eq!(p.len(), stride * ly);
+        // 1. Real FFT of every data row, its spectrum written over the row
+        //    (interleaved real and imaginary parts).
+        p.par_chunks_mut(stride).for_each_init(
+            || {
+                (
+                    vec![0.0; nx],
+                    self.row_f.make_output_vec(),
+                    self.row_f.make_scratch_vec(),
+                )
+            },
+            |(buf, spec, scr), row| {
+                buf[..lx].copy_from_slice(&row[..lx]);
                 buf[lx..].fill(0.0);
-                fft_ok(self.row_f.process_with_scratch(buf, out, scr));
+                fft_ok(self.row_f.process_with_scratch(buf, spec, scr));
+                for (v, c) in row.chunks_exact_mut(2).zip(spec.iter()) {
+                    v[0] = c.re;
+                    v[1] = c.im;
+                }
             },
         );
-        // 2. Transpose into real and imaginary column arrays (hx × ny).
-        let mut re = vec![0.0; hx * ny];
-        let mut im = vec![0.0; hx * ny];
-        re.par_chunks_mut(TB * ny)
-            .zip(im.par_chunks_mut(TB * ny))
-            .enumerate()
-            .for_each(|(b, (re, im))| {
-                let h0 = b * TB;
-                let hn = re.len() / ny;
-                for y in 0..ly {
-                    let row = &spec[y * hx + h0..y * hx + h0 + hn];
-                    for (k, c) in row.iter().enumerate() {
-                        re[k * ny + y] = c.re;
-                        im[k * ny + y] = c.im;
-                    }
-                }
-            });
-        drop(spec);
-        // 3. Along columns: convolve the real and the imaginary parts with the
-        //    column kernel of this x frequency (real, since the stencil is even).
-        re.par_chunks_mut(ny)
-            .zip(im.par_chunks_mut(ny))
+        // 2. Blocks of TB x frequencies: gather their columns of real and
+        //    imaginary parts, convolve each with the column kernel of its x
+        //    frequency (real, since the stencil is even), and keep the output
+        //    rows only (column-major, `ny_out` per column).
+        let mut re = vec![0.0; hx * ny_out];
+        let mut im = vec![0.0; hx * ny_out];
+        re.par_chunks_mut(TB * ny_out)
+            .zip(im.par_chunks_mut(TB * ny_out))
             .enumerate()
             .for_each_init(
-                || (self.col_f.make_output_vec(), self.col_f.make_scratch_vec()),
-                |(tmp, scr), (h, (a, b))| {
-                    let k = &self.kernel[h * hy..(h + 1) * hy];
-                    for part in [a, b] {
-                        fft_ok(self.col_f.process_with_scratch(part, tmp, scr));
-                        for (t, kv) in tmp.iter_mut().zip(k) {
+                || {
+                    (
+                        vec![0.0; 2 * TB * ny],
+                        self.col_f.make_output_vec(),
+                        self.col_f.make_scratch_vec(),
+                    )
+                },
+                |(cols, tmp, scr), (b, (re, im))| {
+                    let h0 = b * TB;
+                    let hn = re.len() / ny_out;
+                    // Column 2k is frequency h0 + k's real part, 2k + 1 its imaginary part.
+                    for (y, row) in p.chunks_exact(stride).enumerate() {
+                        for (k, v) in row[2 * h0..2 * (h0 + hn)].iter().enumerate() {
+                            cols[k * ny + y] = *v;
+                        }
+                    }
+                    for (k, col) in cols.chunks_exact_mut(ny).take(2 * hn).enumerate() {
+                        col[ly..].fill(0.0);
+                        let h = h0 + k / 2;
+                        let kern = &self.kernel[h * hy..(h + 1) * hy];
+                        fft_ok(self.col_f.process_with_scratch(col, tmp, scr));
+                        for (t, kv) in tmp.iter_mut().zip(kern) {
                             *t *= *kv;
                         }
                         tmp[0].im = 0.0;
                         if ny % 2 == 0 {
                             tmp[hy - 1].im = 0.0;
                         }
-                        fft_ok(self.col_i.process_with_scratch(tmp, part, scr));
+                        fft_ok(self.col_i.process_with_scratch(tmp, col, scr));
+                        let dst = if k % 2 == 0 { &mut *re } else { &mut *im };
+                        dst[(k / 2) * ny_out..(k / 2 + 1) * ny_out]
+                            .copy_from_slice(&col[pad_y..pad_y + ny_out]);
                     }
                 },
             );
-        // 4. Back to rows (only the output rows) and inverse real FFT.
-        let mut out = vec![0.0; nx_out * ny_out];
-        out.par_chunks_mut(TB * nx_out).enumerate().for_each_init(
+        // 3. Back to rows and inverse real FFT, into `p`'s memory.
+        p.truncate(nx_out * ny_out);
+        p.par_chunks_mut(TB * nx_out).enumerate().for_each_init(
             || {
                 (
                     vec![Complex::new(0.0, 0.0); TB * hx],
@@ -1275,11 +1371,11 @@ impl Fft2 {
                 )
             },
             |(rows, buf, scr), (b, out)| {
-                let r0 = b * TB + pad_y;
+                let r0 = b * TB;
                 let rn = out.len() / nx_out;
                 for h in 0..hx {
-                    let ca = &re[h * ny + r0..h * ny + r0 + rn];
-                    let cb = &im[h * ny + r0..h * ny + r0 + rn];
+                    let ca = &re[h * ny_out + r0..h * ny_out + r0 + rn];
+                    let cb = &im[h * ny_out + r0..h * ny_out + r0 + rn];
                     for k in 0..rn {
                         rows[k * hx + h] = Complex::new(ca[k], cb[k]);
                     }
@@ -1295,12 +1391,14 @@ impl Fft2 {
                         .iter_mut()
                         .zip(&buf[pad_x..pad_x + nx_out])
                     {
-                        *o = if v < floor { 0.0 } else { v };
+                        let v = if v < floor { 0.0 } else { v };
+                        *o = v * scale;
                     }
                 }
             },
         );
-        out
+        p.shrink_to_fit();
+        p
     }
 }
 
@@ -1664,21 +1762,25 @@ impl Kde {
     ) -> DensitySurface {
         let (pad_x, pad_y) = (plan.pad_x, plan.pad_y);
         let (lx, ly) = (grid.nx + 2 * pad_x, grid.ny + 2 * pad_y);
+        let f = units.per_m2_factor(grid.cell_area_m2());
+        // Without edge correction the FFT applies the units' factor as it
+        // writes the result (the same product, one pass less).
+        let mut scaled = false;
         let mut values = if x.is_empty() {
             vec![0.0; grid.len()]
         } else {
-            match plan.method {
-                Method::Exact => exact(grid, x, y, w, plan.kernel, plan.choice.metres),
-                method => {
-                    let p = bin(grid, x, y, w, pad_x, pad_y, self.binning);
-                    match (&plan.fft, method) {
-                        (Some(f), Method::Fft) => {
-                            let w = total_weight(x.len(), w);
-                            let floor = ROUND_OFF * w * plan.stencil.centre();
-                            f.convolve(&p, lx, ly, pad_x, pad_y, grid.nx, grid.ny, floor)
-                        }
-                        _ => direct(&p, lx, pad_x, pad_y, grid.nx, grid.ny, &plan.stencil),
-                    }
+            match (plan.method, &plan.fft) {
+                (Method::Exact, _) => exact(grid, x, y, w, plan.kernel, plan.choice.metres),
+                (Method::Fft, Some(fft)) => {
+                    let p = bin(grid, x, y, w, pad_x, pad_y, self.binning, fft.stride());
+                    let floor = ROUND_OFF * total_weight(x.len(), w) * plan.stencil.centre();
+                    scaled = plan.edge_mass.is_none();
+                    let scale = if scaled { f } else { 1.0 };
+                    fft.convolve_owned(p, lx, ly, pad_x, pad_y, grid.nx, grid.ny, floor, scale)
+                }
+                _ => {
+                    let p = bin(grid, x, y, w, pad_x, pad_y, self.binning, lx);
+                    direct(&p, lx, pad_x, pad_y, grid.nx, grid.ny, &plan.stencil)
                 }
             }
         };
@@ -1688,12 +1790,21 @@ impl Kde {
                 .zip(m.par_iter())
                 .for_each(|(v, &m)| *v = if m > 0.0 { *v / m } else { 0.0 });
         }
-        let f = units.per_m2_factor(grid.cell_area_m2());
-        values.par_iter_mut().for_each(|v| *v *= f);
+        if !scaled {
+            values.par_iter_mut().for_each(|v| *v *= f);
+        }
+        // As `grid.col_row(x, y).is_none()`, without calling floor: for a
+        // whole number n, floor(u) ∈ [0, n) exactly when u ∈ [0, n).
+        let (nxf, nyf) = (grid.nx as f64, grid.ny as f64);
         let points_outside = x
             .par_iter()
             .zip(y.par_iter())
-            .filter(|(a, b)| grid.col_row(**a, **b).is_none())
+            .with_min_len(1 << 14)
+            .filter(|&(&a, &b)| {
+                let u = (a - grid.x0) / grid.dx;
+                let v = (b - grid.y0) / grid.dy;
+                !(u >= 0.0 && v >= 0.0 && u < nxf && v < nyf)
+            })
             .count();
         DensitySurface {
             grid: *grid,
