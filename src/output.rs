@@ -128,10 +128,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temporary_path(path);
     let written = std::fs::File::create(&tmp)
         .map_err(|e| Error::io("create", &tmp, e))
-        .and_then(|mut f| {
-            f.write_all(bytes)
-                .map_err(|e| Error::io("write", &tmp, e))
-        })
+        .and_then(|mut f| f.write_all(bytes).map_err(|e| Error::io("write", &tmp, e)))
         .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io("write", path, e)));
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
