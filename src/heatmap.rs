@@ -370,11 +370,17 @@ impl ColourScale {
 /// between cell centres; 0 outside the grid.
 #[must_use]
 pub fn sample(surface: &DensitySurface, x: f64, y: f64) -> f64 {
+    sample_on_grid(surface, x, y).unwrap_or(0.0)
+}
+
+/// [`sample`], with `None` off the grid (where [`sample`] says 0).
+#[inline]
+fn sample_on_grid(surface: &DensitySurface, x: f64, y: f64) -> Option<f64> {
     let g = &surface.grid;
     let fx = (x - g.x0) / g.dx - 0.5;
     let fy = (y - g.y0) / g.dy - 0.5;
     if !(fx > -1.0 && fy > -1.0 && fx < g.nx as f64 && fy < g.ny as f64) {
-        return 0.0;
+        return None;
     }
     // floor(f) for f > -1, without a libm call (this runs once per pixel):
     // truncation is the floor from 0 up, and every f in (-1, 0) floors to -1.
@@ -382,15 +388,28 @@ pub fn sample(surface: &DensitySurface, x: f64, y: f64) -> f64 {
     let (c0, r0) = (floor(fx), floor(fy));
     let (tx, ty) = (fx - c0 as f64, fy - r0 as f64);
     let (nx, ny) = (g.nx as isize, g.ny as isize);
-    let at = |c: isize, r: isize| {
-        if c < 0 || r < 0 || c >= nx || r >= ny {
-            0.0
-        } else {
-            surface.values[(r * nx + c) as usize]
-        }
+    let (v00, v10, v01, v11) = if c0 >= 0 && r0 >= 0 && c0 + 1 < nx && r0 + 1 < ny {
+        // Inside: the four values without border checks.
+        let k = (r0 * nx + c0) as usize;
+        let below = &surface.values[k..k + 2];
+        let above = &surface.values[k + g.nx..k + g.nx + 2];
+        (below[0], below[1], above[0], above[1])
+    } else {
+        let at = |c: isize, r: isize| {
+            if c < 0 || r < 0 || c >= nx || r >= ny {
+                0.0
+            } else {
+                surface.values[(r * nx + c) as usize]
+            }
+        };
+        (
+            at(c0, r0),
+            at(c0 + 1, r0),
+            at(c0, r0 + 1),
+            at(c0 + 1, r0 + 1),
+        )
     };
-    (1.0 - ty) * ((1.0 - tx) * at(c0, r0) + tx * at(c0 + 1, r0))
-        + ty * ((1.0 - tx) * at(c0, r0 + 1) + tx * at(c0 + 1, r0 + 1))
+    Some((1.0 - ty) * ((1.0 - tx) * v00 + tx * v10) + ty * ((1.0 - tx) * v01 + tx * v11))
 }
 
 /// `y.round() as usize` for `y` in [0, 2⁵²), without a libm call: the
@@ -638,7 +657,7 @@ fn any_visible(surface: &DensitySurface, bbox: (f64, f64, f64, f64), lowest: f64
 /// four lattice points around it, [`sample`] and [`ColourScale::colour`]
 /// give it, and pixels off the surface stay transparent (tested against
 /// painting every pixel so); the interpolation's column terms are shared by
-/// a block's rows, and the grid's interior is sampled without border checks.
+/// a block's rows.
 fn paint_lattice(
     surface: &DensitySurface,
     scale: &ColourScale,
@@ -651,9 +670,6 @@ fn paint_lattice(
     let side = size as usize;
     let buf: &mut [u8] = &mut img;
     let fraction: [f64; L] = std::array::from_fn(|k| k as f64 / f64::from(LATTICE));
-    let g = &surface.grid;
-    let (nx, ny) = (g.nx as isize, g.ny as isize);
-    let (nxf, nyf) = (g.nx as f64, g.ny as f64);
     let lowest = scale.domain.0;
     let mut shown = false;
     let (mut top, mut bottom) = ([(0.0, 0.0); L], [(0.0, 0.0); L]);
@@ -674,44 +690,14 @@ fn paint_lattice(
                 bottom[j] = ((1.0 - fx) * c.0 + fx * d.0, (1.0 - fx) * c.1 + fx * d.1);
             }
             for (i, &fy) in fraction.iter().enumerate().take(L.min(side - r0)) {
-                // The row's values first (`sample`, inlined), then their
+                // The row's values first, then their
                 // colours: two simple loops the processor overlaps better.
                 for (j, value) in values.iter_mut().enumerate().take(cols) {
                     let x = (1.0 - fy) * top[j].0 + fy * bottom[j].0;
                     let y = (1.0 - fy) * top[j].1 + fy * bottom[j].1;
-                    let sx = (x - g.x0) / g.dx - 0.5;
-                    let sy = (y - g.y0) / g.dy - 0.5;
-                    if !(sx > -1.0 && sy > -1.0 && sx < nxf && sy < nyf) {
-                        // Off the surface: nothing is known, transparent
-                        // (NaN has no colour) even where 0 would be drawn.
-                        *value = f64::NAN;
-                        continue;
-                    }
-                    let floor = |f: f64| if f >= 0.0 { f as isize } else { -1 };
-                    let (cc, rr) = (floor(sx), floor(sy));
-                    let (tx, ty) = (sx - cc as f64, sy - rr as f64);
-                    let (v00, v10, v01, v11) = if cc >= 0 && rr >= 0 && cc + 1 < nx && rr + 1 < ny {
-                        let k = (rr * nx + cc) as usize;
-                        let below = &surface.values[k..k + 2];
-                        let above = &surface.values[k + g.nx..k + g.nx + 2];
-                        (below[0], below[1], above[0], above[1])
-                    } else {
-                        let at = |c: isize, r: isize| {
-                            if c < 0 || r < 0 || c >= nx || r >= ny {
-                                0.0
-                            } else {
-                                surface.values[(r * nx + c) as usize]
-                            }
-                        };
-                        (
-                            at(cc, rr),
-                            at(cc + 1, rr),
-                            at(cc, rr + 1),
-                            at(cc + 1, rr + 1),
-                        )
-                    };
-                    *value = (1.0 - ty) * ((1.0 - tx) * v00 + tx * v10)
-                        + ty * ((1.0 - tx) * v01 + tx * v11);
+                    // Off the surface nothing is known: transparent (NaN
+                    // has no colour) even where 0 would be drawn.
+                    *value = sample_on_grid(surface, x, y).unwrap_or(f64::NAN);
                 }
                 let start = ((r0 + i) * side + c0) * 4;
                 let line = &mut buf[start..start + cols * 4];
