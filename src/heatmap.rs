@@ -288,12 +288,17 @@ impl ColourScale {
     /// colour at the value's [`ColourScale::position`].
     #[must_use]
     pub fn colour(&self, v: f64) -> [u8; 4] {
-        let (lo, _) = self.domain;
+        self.colour_index(v).map_or([0, 0, 0, 0], |k| self.lut[k])
+    }
+
+    /// The colour table's index for a value; `None` below the domain or for
+    /// NaN. Looked up by value where the scale has a [`ValueIndex`] (the
+    /// same index as from the position, without its logarithm).
+    #[inline]
+    fn colour_index(&self, v: f64) -> Option<usize> {
         match &self.by_value {
-            // The same index as from the position, without its logarithm.
-            Some(table) if v >= lo => self.lut[table.index(v)],
-            Some(_) => [0, 0, 0, 0],
-            None => self.lut_index(v).map_or([0, 0, 0, 0], |k| self.lut[k]),
+            Some(table) => (v >= self.domain.0).then(|| table.index(v)),
+            None => self.lut_index(v),
         }
     }
 
@@ -701,23 +706,10 @@ fn paint_lattice(
                 }
                 let start = ((r0 + i) * side + c0) * 4;
                 let line = &mut buf[start..start + cols * 4];
-                let pixels = line.chunks_exact_mut(4).zip(&values);
-                match &scale.by_value {
-                    Some(table) => {
-                        for (px, &v) in pixels {
-                            if v >= lowest {
-                                px.copy_from_slice(&scale.lut[table.index(v)]);
-                                shown = true;
-                            }
-                        }
-                    }
-                    None => {
-                        for (px, &v) in pixels {
-                            if let Some(k) = scale.lut_index(v) {
-                                px.copy_from_slice(&scale.lut[k]);
-                                shown = true;
-                            }
-                        }
+                for (px, &v) in line.chunks_exact_mut(4).zip(&values) {
+                    if let Some(k) = scale.colour_index(v) {
+                        px.copy_from_slice(&scale.lut[k]);
+                        shown = true;
                     }
                 }
             }

@@ -270,7 +270,7 @@ impl Owners {
     /// The candidates of every fine cell of the grid `cells` for every open
     /// set (`masks` as [`NearestOpen`] holds them); `None` for [`Cells::All`]
     /// or when the table would be too large.
-    fn build(cells: &Cells, nsets: usize, masks: &[u32], points: &[Entry]) -> Option<Self> {
+    fn build(cells: &Cells, nsets: usize, masks: &[u32], points: Vec<Entry>) -> Option<Self> {
         let Cells::Grid {
             x0,
             y0,
@@ -342,7 +342,7 @@ impl Owners {
             sets: nsets,
             owner,
             shared,
-            points: points.to_vec(),
+            points,
         })
     }
 
@@ -653,7 +653,7 @@ impl<'a> NearestOpen<'a> {
             )
         });
         let owners = match (&sets, &masks) {
-            (Some(sets), Some(masks)) => Owners::build(&cells, sets.len(), masks, &points),
+            (Some(sets), Some(masks)) => Owners::build(&cells, sets.len(), masks, points),
             _ => None,
         };
         Self {
