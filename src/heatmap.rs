@@ -30,6 +30,7 @@ use image::{ImageBuffer, RgbaImage};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::grid::MetricGrid;
 use crate::kde::DensitySurface;
 use crate::kde::Kernel;
 use crate::output::{encode_png, safe_file_name, write_atomic};
@@ -381,9 +382,30 @@ pub fn sample(surface: &DensitySurface, x: f64, y: f64) -> f64 {
 /// [`sample`], with `None` off the grid (where [`sample`] says 0).
 #[inline]
 fn sample_on_grid(surface: &DensitySurface, x: f64, y: f64) -> Option<f64> {
+    let (gx, gy) = grid_position(&surface.grid, (x, y));
+    sample_at(surface, gx, gy)
+}
+
+/// A projected position (metres) in `grid`'s coordinates: the column and
+/// row, with cell centres at whole numbers.
+#[inline]
+fn grid_position(g: &MetricGrid, (x, y): (f64, f64)) -> (f64, f64) {
+    ((x - g.x0) / g.dx - 0.5, (y - g.y0) / g.dy - 0.5)
+}
+
+/// The bilinear interpolation between four cell values at fractions
+/// `tx` (along the row) and `ty` (up the column).
+#[inline]
+fn bilinear(v00: f64, v10: f64, v01: f64, v11: f64, tx: f64, ty: f64) -> f64 {
+    (1.0 - ty) * ((1.0 - tx) * v00 + tx * v10) + ty * ((1.0 - tx) * v01 + tx * v11)
+}
+
+/// The density at grid position (`fx`, `fy`) ([`grid_position`]),
+/// interpolated bilinearly between cell centres, with 0 beyond the last
+/// centre; `None` more than a cell off the grid.
+#[inline]
+fn sample_at(surface: &DensitySurface, fx: f64, fy: f64) -> Option<f64> {
     let g = &surface.grid;
-    let fx = (x - g.x0) / g.dx - 0.5;
-    let fy = (y - g.y0) / g.dy - 0.5;
     if !(fx > -1.0 && fy > -1.0 && fx < g.nx as f64 && fy < g.ny as f64) {
         return None;
     }
@@ -393,28 +415,37 @@ fn sample_on_grid(surface: &DensitySurface, x: f64, y: f64) -> Option<f64> {
     let (c0, r0) = (floor(fx), floor(fy));
     let (tx, ty) = (fx - c0 as f64, fy - r0 as f64);
     let (nx, ny) = (g.nx as isize, g.ny as isize);
-    let (v00, v10, v01, v11) = if c0 >= 0 && r0 >= 0 && c0 + 1 < nx && r0 + 1 < ny {
-        // Inside: the four values without border checks.
-        let k = (r0 * nx + c0) as usize;
-        let below = &surface.values[k..k + 2];
-        let above = &surface.values[k + g.nx..k + g.nx + 2];
-        (below[0], below[1], above[0], above[1])
-    } else {
-        let at = |c: isize, r: isize| {
-            if c < 0 || r < 0 || c >= nx || r >= ny {
-                0.0
-            } else {
-                surface.values[(r * nx + c) as usize]
-            }
-        };
-        (
-            at(c0, r0),
-            at(c0 + 1, r0),
-            at(c0, r0 + 1),
-            at(c0 + 1, r0 + 1),
-        )
+    if c0 >= 0 && r0 >= 0 && c0 + 1 < nx && r0 + 1 < ny {
+        return Some(sample_inside(surface, fx, fy));
+    }
+    let at = |c: isize, r: isize| {
+        if c < 0 || r < 0 || c >= nx || r >= ny {
+            0.0
+        } else {
+            surface.values[(r * nx + c) as usize]
+        }
     };
-    Some((1.0 - ty) * ((1.0 - tx) * v00 + tx * v10) + ty * ((1.0 - tx) * v01 + tx * v11))
+    Some(bilinear(
+        at(c0, r0),
+        at(c0 + 1, r0),
+        at(c0, r0 + 1),
+        at(c0 + 1, r0 + 1),
+        tx,
+        ty,
+    ))
+}
+
+/// [`sample_at`] for a position whose four cells are all on the grid
+/// (`0 ≤ fx < nx − 1`, `0 ≤ fy < ny − 1`), without the border's checks.
+#[inline]
+fn sample_inside(surface: &DensitySurface, fx: f64, fy: f64) -> f64 {
+    let nx = surface.grid.nx;
+    // Truncation is the floor here: both are at least 0.
+    let (c0, r0) = (fx as usize, fy as usize);
+    let (tx, ty) = (fx - c0 as f64, fy - r0 as f64);
+    let k = r0 * nx + c0;
+    let w = &surface.values[k..k + nx + 2];
+    bilinear(w[0], w[1], w[nx], w[nx + 1], tx, ty)
 }
 
 /// `y.round() as usize` for `y` in [0, 2⁵²), without a libm call: the
@@ -636,10 +667,16 @@ fn bounds_of(at: &[(f64, f64)]) -> (f64, f64, f64, f64) {
 /// projected box reaches `lowest` (a cheap test before painting a tile).
 fn any_visible(surface: &DensitySurface, bbox: (f64, f64, f64, f64), lowest: f64) -> bool {
     let g = &surface.grid;
-    let col = |x: f64| ((x - g.x0) / g.dx - 0.5).floor();
-    let row = |y: f64| ((y - g.y0) / g.dy - 0.5).floor();
-    let (c0, c1) = (col(bbox.0), col(bbox.2) + 1.0);
-    let (r0, r1) = (row(bbox.1), row(bbox.3) + 1.0);
+    let (c0, r0) = grid_position(g, (bbox.0, bbox.1));
+    let (c1, r1) = grid_position(g, (bbox.2, bbox.3));
+    any_visible_at(surface, (c0, r0, c1, r1), lowest)
+}
+
+/// [`any_visible`] for a box in grid positions ([`grid_position`]).
+fn any_visible_at(surface: &DensitySurface, gbox: (f64, f64, f64, f64), lowest: f64) -> bool {
+    let g = &surface.grid;
+    let (c0, c1) = (gbox.0.floor(), gbox.2.floor() + 1.0);
+    let (r0, r1) = (gbox.1.floor(), gbox.3.floor() + 1.0);
     if c1 < 0.0 || r1 < 0.0 || c0 >= g.nx as f64 || r0 >= g.ny as f64 {
         return false;
     }
@@ -658,11 +695,14 @@ fn any_visible(surface: &DensitySurface, bbox: (f64, f64, f64, f64), lowest: f64
 /// transparent without sampling its pixels, as [`any_visible`] decides for
 /// whole tiles. Also says whether any pixel is visible.
 ///
-/// Each pixel gets the bits that interpolating its position between the
-/// four lattice points around it, [`sample`] and [`ColourScale::colour`]
-/// give it, and pixels off the surface stay transparent (tested against
-/// painting every pixel so); the interpolation's column terms are shared by
-/// a block's rows.
+/// The lattice points are taken to the surface's grid positions
+/// ([`grid_position`]) once; each pixel gets the bits that interpolating its
+/// grid position between the four lattice points around it,
+/// [`sample_at`] and [`ColourScale::colour`] give it, and pixels off the
+/// surface stay transparent (tested against painting every pixel so). The
+/// interpolation's column terms are shared by a block's rows, and a block
+/// whose corners all lie a margin inside the grid's last centres samples
+/// without the border's checks.
 fn paint_lattice(
     surface: &DensitySurface,
     scale: &ColourScale,
@@ -671,9 +711,15 @@ fn paint_lattice(
     size: u32,
 ) -> (RgbaImage, bool) {
     const L: usize = LATTICE as usize;
+    // Interpolated positions stay within their block's corners' box up to
+    // rounding (a few ulps of positions below 2³²): far less than this.
+    const MARGIN: f64 = 1e-6;
     let mut img: RgbaImage = ImageBuffer::new(size, size);
     let side = size as usize;
     let buf: &mut [u8] = &mut img;
+    let g = &surface.grid;
+    let at: Vec<(f64, f64)> = lattice.iter().map(|&p| grid_position(g, p)).collect();
+    let (last_col, last_row) = ((g.nx - 1) as f64 - MARGIN, (g.ny - 1) as f64 - MARGIN);
     let fraction: [f64; L] = std::array::from_fn(|k| k as f64 / f64::from(LATTICE));
     let lowest = scale.domain.0;
     let mut shown = false;
@@ -681,11 +727,13 @@ fn paint_lattice(
     let mut values = [0.0; L];
     for bi in 0..n - 1 {
         for bj in 0..n - 1 {
-            let (a, b) = (lattice[bi * n + bj], lattice[bi * n + bj + 1]);
-            let (c, d) = (lattice[(bi + 1) * n + bj], lattice[(bi + 1) * n + bj + 1]);
-            if !any_visible(surface, bounds_of(&[a, b, c, d]), lowest) {
+            let (a, b) = (at[bi * n + bj], at[bi * n + bj + 1]);
+            let (c, d) = (at[(bi + 1) * n + bj], at[(bi + 1) * n + bj + 1]);
+            let gbox = bounds_of(&[a, b, c, d]);
+            if !any_visible_at(surface, gbox, lowest) {
                 continue;
             }
+            let inside = gbox.0 >= 0.0 && gbox.1 >= 0.0 && gbox.2 < last_col && gbox.3 < last_row;
             let (r0, c0) = (bi * L, bj * L);
             let cols = L.min(side - c0);
             // The interpolation's terms that depend on the column only.
@@ -697,12 +745,22 @@ fn paint_lattice(
             for (i, &fy) in fraction.iter().enumerate().take(L.min(side - r0)) {
                 // The row's values first, then their
                 // colours: two simple loops the processor overlaps better.
-                for (j, value) in values.iter_mut().enumerate().take(cols) {
-                    let x = (1.0 - fy) * top[j].0 + fy * bottom[j].0;
-                    let y = (1.0 - fy) * top[j].1 + fy * bottom[j].1;
-                    // Off the surface nothing is known: transparent (NaN
-                    // has no colour) even where 0 would be drawn.
-                    *value = sample_on_grid(surface, x, y).unwrap_or(f64::NAN);
+                let row = values.iter_mut().zip(top.iter().zip(&bottom)).take(cols);
+                let position = |t: &(f64, f64), b: &(f64, f64)| {
+                    ((1.0 - fy) * t.0 + fy * b.0, (1.0 - fy) * t.1 + fy * b.1)
+                };
+                if inside {
+                    for (value, (t, b)) in row {
+                        let (x, y) = position(t, b);
+                        *value = sample_inside(surface, x, y);
+                    }
+                } else {
+                    for (value, (t, b)) in row {
+                        let (x, y) = position(t, b);
+                        // Off the surface nothing is known: transparent (NaN
+                        // has no colour) even where 0 would be drawn.
+                        *value = sample_at(surface, x, y).unwrap_or(f64::NAN);
+                    }
                 }
                 let start = ((r0 + i) * side + c0) * 4;
                 let line = &mut buf[start..start + cols * 4];
@@ -1169,8 +1227,20 @@ mod tests {
         out
     }
 
-    /// Every pixel coloured at its position.
+    /// Every pixel coloured at its position (projected metres).
     fn paint(
+        surface: &DensitySurface,
+        scale: &ColourScale,
+        at: &[(f64, f64)],
+        size: u32,
+    ) -> RgbaImage {
+        let g = &surface.grid;
+        let on_grid: Vec<_> = at.iter().map(|&p| grid_position(g, p)).collect();
+        paint_on_grid(surface, scale, &on_grid, size)
+    }
+
+    /// Every pixel coloured at its grid position ([`grid_position`]).
+    fn paint_on_grid(
         surface: &DensitySurface,
         scale: &ColourScale,
         at: &[(f64, f64)],
@@ -1178,11 +1248,16 @@ mod tests {
     ) -> RgbaImage {
         let mut img: RgbaImage = ImageBuffer::new(size, size);
         let g = &surface.grid;
-        for (pixel, &(x, y)) in img.pixels_mut().zip(at) {
-            let (sx, sy) = ((x - g.x0) / g.dx - 0.5, (y - g.y0) / g.dy - 0.5);
+        let tolerance = 1e-9 * surface.max();
+        for (pixel, &(sx, sy)) in img.pixels_mut().zip(at) {
             // Off the surface: transparent.
             if sx > -1.0 && sy > -1.0 && sx < g.nx as f64 && sy < g.ny as f64 {
-                *pixel = Rgba(colour_by_position(scale, sample(surface, x, y)));
+                let (x, y) = (g.x0 + (sx + 0.5) * g.dx, g.y0 + (sy + 0.5) * g.dy);
+                let v = sample_at(surface, sx, sy).unwrap();
+                // The grid position's sample is the projected position's
+                // up to rounding.
+                assert!((v - sample(surface, x, y)).abs() <= tolerance);
+                *pixel = Rgba(colour_by_position(scale, v));
             }
         }
         img
@@ -1404,7 +1479,10 @@ mod tests {
             for &t in &tiles {
                 for size in [256, 200] {
                     let (lattice, n) = projected_lattice(t, size, &p).unwrap();
-                    let every = paint(&s, &scale, &interpolate_lattice(&lattice, n, size), size);
+                    let on_grid: Vec<_> =
+                        lattice.iter().map(|&q| grid_position(&s.grid, q)).collect();
+                    let at = interpolate_lattice(&on_grid, n, size);
+                    let every = paint_on_grid(&s, &scale, &at, size);
                     let (blocks, shown) = paint_lattice(&s, &scale, &lattice, n, size);
                     assert_eq!(shown, blocks.pixels().any(|px| px[3] > 0));
                     assert!(every == blocks, "{t:?} {size}");
