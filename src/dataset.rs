@@ -175,13 +175,18 @@ impl DatasetBuilder {
         let centre = centre_of(&incidents);
         let zone_inference = match self.zone {
             Some(tz) => {
-                let mismatches = incidents
-                    .utc
-                    .par_iter()
-                    .zip(&incidents.offset)
-                    .with_min_len(1 << 14)
-                    .filter(|&(&t, &o)| offset_at(tz, t) != o)
-                    .count();
+                // Offsets the reader took from this zone agree with it.
+                let mismatches = if batch.offsets_from == Some(tz) {
+                    0
+                } else {
+                    incidents
+                        .utc
+                        .par_iter()
+                        .zip(&incidents.offset)
+                        .with_min_len(1 << 14)
+                        .filter(|&(&t, &o)| offset_at(tz, t) != o)
+                        .count()
+                };
                 if mismatches > 0 {
                     reports[0].warn(
                         None,

@@ -10,6 +10,7 @@ use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
 use rayon::prelude::*;
 
+use crate::cell_lookup::CellLookup;
 use crate::error::{Error, Result};
 
 /// An H3 resolution from its number (0–15).
@@ -25,9 +26,16 @@ pub fn h3_resolution(res: u8) -> Result<Resolution> {
     })
 }
 
-/// The H3 cell of every point, computed in parallel. Where coordinates
-/// repeat (exports put many incidents on one address point), each distinct
-/// coordinate is indexed once per worker; see [`coordinates_repeat`].
+/// The H3 cell of every point, computed in parallel.
+///
+/// Many points close together (a city's incidents: at least four per
+/// bucket of about half a cell edge over their extent) are mostly placed
+/// by six plane tests against the cells around them, leaving to H3 only
+/// the points within 6 mm of a cell's edge and the awkward cells (see
+/// `cell_lookup.rs`); the cells are H3's, tested point for point. Otherwise,
+/// where coordinates repeat (exports put many incidents on one address
+/// point), each distinct coordinate is indexed once per worker; see
+/// [`coordinates_repeat`].
 ///
 /// # Errors
 /// [`Error::Parameter`] if a point is not a valid latitude/longitude.
@@ -39,7 +47,15 @@ pub fn h3_resolution(res: u8) -> Result<Resolution> {
 /// # Ok::<(), byrum::Error>(())
 /// ```
 pub fn h3_cells(lon: &[f64], lat: &[f64], res: Resolution) -> Result<Vec<CellIndex>> {
-    h3_cells_memo(lon, lat, res, coordinates_repeat(lon, lat))
+    if let Some(lookup) = CellLookup::build(lon, lat, res, false) {
+        return h3_cells_by(lon, lat, res, &Method::Lookup(lookup));
+    }
+    let method = if coordinates_repeat(lon, lat) {
+        Method::Memo
+    } else {
+        Method::Direct
+    };
+    h3_cells_by(lon, lat, res, &method)
 }
 
 /// Whether remembering cells by coordinate pays: true when at most three
@@ -62,34 +78,52 @@ pub fn coordinates_repeat(lon: &[f64], lat: &[f64]) -> bool {
 /// Points looked at by [`coordinates_repeat`].
 const REPEAT_SAMPLE: usize = 65_536;
 
-/// [`h3_cells`], remembering each worker's cells by coordinate if `memo`.
-fn h3_cells_memo(lon: &[f64], lat: &[f64], res: Resolution, memo: bool) -> Result<Vec<CellIndex>> {
+/// How [`h3_cells`] finds each point's cell.
+enum Method {
+    /// H3 for every point.
+    Direct,
+    /// H3 once per distinct coordinate and worker.
+    Memo,
+    /// The cells' planes, and H3 for the points they leave.
+    Lookup(CellLookup),
+}
+
+/// [`h3_cells`] by one method.
+fn h3_cells_by(
+    lon: &[f64],
+    lat: &[f64],
+    res: Resolution,
+    method: &Method,
+) -> Result<Vec<CellIndex>> {
     let cell = |x: f64, y: f64| {
         LatLng::new(y, x)
             .map(|p| p.to_cell(res))
             .map_err(|e| Error::parameter("coordinate", format!("({x}, {y}): {e}")))
     };
     let points = lon.par_iter().zip(lat.par_iter()).with_min_len(1 << 14);
-    if !memo {
-        return points.map(|(&x, &y)| cell(x, y)).collect();
+    match method {
+        Method::Direct => points.map(|(&x, &y)| cell(x, y)).collect(),
+        Method::Lookup(lookup) => points
+            .map(|(&x, &y)| lookup.cell(x, y).map_or_else(|| cell(x, y), Ok))
+            .collect(),
+        Method::Memo => points
+            .map_init(
+                || HashMap::with_hasher(FixedState::default()),
+                |cache: &mut HashMap<(u64, u64), CellIndex, FixedState>, (&x, &y)| {
+                    let key = (x.to_bits(), y.to_bits());
+                    if let Some(&c) = cache.get(&key) {
+                        return Ok(c);
+                    }
+                    let c = cell(x, y)?;
+                    if cache.len() > 1 << 20 {
+                        cache.clear();
+                    }
+                    cache.insert(key, c);
+                    Ok(c)
+                },
+            )
+            .collect(),
     }
-    points
-        .map_init(
-            || HashMap::with_hasher(FixedState::default()),
-            |cache: &mut HashMap<(u64, u64), CellIndex, FixedState>, (&x, &y)| {
-                let key = (x.to_bits(), y.to_bits());
-                if let Some(&c) = cache.get(&key) {
-                    return Ok(c);
-                }
-                let c = cell(x, y)?;
-                if cache.len() > 1 << 20 {
-                    cache.clear();
-                }
-                cache.insert(key, c);
-                Ok(c)
-            },
-        )
-        .collect()
 }
 
 /// The cells whose centre lies in the area (H3's polygon-to-cells rule), sorted.
@@ -472,8 +506,9 @@ mod tests {
     use super::*;
     use geo::{Intersects, LineString, Point, Polygon};
 
-    /// Remembering cells by coordinate changes nothing but the work done,
-    /// and is chosen only where points repeat.
+    /// Remembering cells by coordinate, and placing them by the cells'
+    /// planes, change nothing but the work done; memoising is chosen only
+    /// where points repeat.
     #[test]
     fn memoised_cells_equal_direct_cells() {
         let res = h3_resolution(10).unwrap();
@@ -491,16 +526,24 @@ mod tests {
         let rlat: Vec<f64> = (0..n).map(|i| lat[(i % 400) as usize * 17]).collect();
         assert!(coordinates_repeat(&rlon, &rlat));
         for (x, y) in [(&lon, &lat), (&rlon, &rlat)] {
-            let direct = h3_cells_memo(x, y, res, false).unwrap();
-            assert_eq!(h3_cells_memo(x, y, res, true).unwrap(), direct);
+            let direct = h3_cells_by(x, y, res, &Method::Direct).unwrap();
+            assert_eq!(h3_cells_by(x, y, res, &Method::Memo).unwrap(), direct);
+            let lookup = CellLookup::build(x, y, res, true).unwrap();
+            assert_eq!(
+                h3_cells_by(x, y, res, &Method::Lookup(lookup)).unwrap(),
+                direct
+            );
             assert_eq!(h3_cells(x, y, res).unwrap(), direct);
             assert!(direct.iter().all(|c| c.resolution() == res));
         }
         assert!(coordinates_repeat(&[], &[]));
         let mut bad = rlat.clone();
         bad[7] = f64::NAN;
-        assert!(h3_cells_memo(&rlon, &bad, res, true).is_err());
-        assert!(h3_cells_memo(&rlon, &bad, res, false).is_err());
+        bad[9] = 95.0;
+        let lookup = CellLookup::build(&rlon, &bad, res, true).unwrap();
+        for method in [Method::Direct, Method::Memo, Method::Lookup(lookup)] {
+            assert!(h3_cells_by(&rlon, &bad, res, &method).is_err());
+        }
     }
 
     #[test]

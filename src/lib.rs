@@ -64,6 +64,7 @@
 #![forbid(unsafe_code)]
 
 mod canvas;
+mod cell_lookup;
 mod change;
 mod dataset;
 mod document;

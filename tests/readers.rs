@@ -104,6 +104,48 @@ fn row_problems_are_reported_with_lines() {
     );
 }
 
+/// Offsets the reader took from a zone are not checked against that zone
+/// again; recorded offsets are, and the ones the zone does not have at
+/// their instant are counted.
+#[test]
+fn offsets_checked_unless_taken_from_the_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let cph = parse_zone("Europe/Copenhagen").unwrap();
+    let warsaw = parse_zone("Europe/Warsaw").unwrap();
+    let naive = write(
+        &dir,
+        "naive.csv",
+        b"id,lon,lat,timestamp,category\n1,9.92,57.05,2023-07-14 21:37,a\n2,9.93,57.05,2023-01-14 03:00,a\n",
+    );
+    let zoned = write(
+        &dir,
+        "zoned.csv",
+        b"id,lon,lat,timestamp,category\n1,9.92,57.05,2023-07-14T21:37:00+02:00,a\n2,9.93,57.05,2023-07-14T21:40:00+00:00,a\n3,9.93,57.05,2023-07-14 21:41,a\n",
+    );
+    let mismatches = |batch: IncidentBatch, zone| {
+        let ds = DatasetBuilder::new()
+            .incidents(batch)
+            .zone(zone)
+            .build()
+            .unwrap();
+        ds.zone_inference.mismatches
+    };
+    let b = IncidentReader::new().zone(cph).read_csv(&naive).unwrap();
+    assert_eq!(b.offsets_from, Some(cph));
+    assert_eq!(mismatches(b, cph), 0);
+    // Checked against another zone: Warsaw has Copenhagen's offsets,
+    // London has neither.
+    let b = IncidentReader::new().zone(cph).read_csv(&naive).unwrap();
+    assert_eq!(mismatches(b, warsaw), 0);
+    let b = IncidentReader::new().zone(cph).read_csv(&naive).unwrap();
+    assert_eq!(mismatches(b, parse_zone("Europe/London").unwrap()), 2);
+    // A recorded +00:00 in a Danish summer does not.
+    let b = IncidentReader::new().zone(cph).read_csv(&zoned).unwrap();
+    assert_eq!(b.report.accepted, 3);
+    assert_eq!(b.offsets_from, None);
+    assert_eq!(mismatches(b, cph), 1);
+}
+
 #[test]
 fn projected_danish_columns_and_naive_times() {
     let dir = tempfile::tempdir().unwrap();

@@ -342,6 +342,12 @@ pub struct IncidentBatch {
     pub incidents: Incidents,
     /// The ingest report.
     pub report: IngestReport,
+    /// The zone every accepted row's UTC offset was taken from, when all
+    /// their timestamps were naive local times placed in one zone (so each
+    /// offset is that zone's at its instant, by construction); `None`
+    /// otherwise. [`crate::DatasetBuilder::build`] skips checking offsets
+    /// against the same zone.
+    pub offsets_from: Option<Tz>,
 }
 
 /// Reads incidents. Configure once, read many files.
@@ -1588,9 +1594,11 @@ impl<'r> Sink<'r> {
                 ),
             );
         }
+        let all_naive = !self.naive.is_empty() && self.naive.iter().all(|&n| n);
         IncidentBatch {
             incidents: self.incidents,
             report: self.report,
+            offsets_from: all_naive.then(|| self.times.configured_zone()).flatten(),
         }
     }
 }
