@@ -16,11 +16,12 @@
 //! | `h3_res9_hour_counts` | [`TimeBinning::assign`] and [`TimeBinning::exposure`] for `BinSpec::of(&[Dimension::Hour])`, [`h3_cells`] at resolution 9, [`H3Counts::compute`] |
 //! | `end_to_end` | all of the above in sequence, from the file |
 //!
-//! A second group, `h3_repeats`, measures what indexing each distinct
-//! coordinate once gains on real data: [`h3_cells`] at resolution 9 on the
-//! Minneapolis stops (`../shared/data/real/`, 51,920 rows on 10,414 distinct
-//! points) repeated 20 times (`repeated`), against the same number of points
-//! all distinct (`distinct`: row i moved by i × 10⁻¹¹ degrees, under a metre).
+//! A second group, `h3_repeats`, measures [`h3_cells`] at resolution 9 on
+//! real data with repeated coordinates: the Minneapolis stops
+//! (`../shared/data/real/`, 51,920 rows on 10,414 distinct points) repeated
+//! 20 times (`repeated`), against the same number of points all distinct
+//! (`distinct`: row i moved by i × 10⁻¹¹ degrees, under a metre). At this
+//! density both are placed by the cells' planes (`src/cell_lookup.rs`).
 //!
 //! `dataset_build` clones the read batch outside the timed section (the builder
 //! consumes it). Each benchmark runs 10 flat samples, so a stage is run at
