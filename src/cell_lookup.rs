@@ -27,6 +27,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use h3o::{CellIndex, LatLng, Resolution};
 use rayon::prelude::*;
 
+use crate::projection::{lon_lat_extent, valid_lon_lat};
+
 /// How far inside a cell's edges (radians on the unit sphere, 6.4 mm on the
 /// ground) a point must lie to be answered without h3o.
 const MARGIN: f64 = 1e-9;
@@ -198,30 +200,10 @@ impl CellLookup {
         }
         let n = lon.len().min(lat.len());
         let (lon, lat) = (&lon[..n], &lat[..n]);
-        let empty = || {
-            (
-                f64::INFINITY,
-                f64::INFINITY,
-                f64::NEG_INFINITY,
-                f64::NEG_INFINITY,
-            )
-        };
-        let (w, s, e, north) = lon
-            .par_iter()
-            .zip(lat)
-            .with_min_len(1 << 14)
-            .filter(|&(&x, &y)| valid(x, y))
-            .fold(empty, |b, (&x, &y)| {
-                (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y))
-            })
-            .reduce(empty, |a, b| {
-                (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3))
-            });
-        if !(w <= e && s <= north) {
-            return None;
-        }
-        // Buckets about half a cell edge across, by a power of two so that
-        // bucket indices are exact.
+        let (w, s, e, north) = lon_lat_extent(lon, lat)?;
+        // Buckets between half a cell edge and one edge high (narrower east
+        // to west), a power of two per degree so that bucket indices are
+        // exact.
         let per_degree = (111.32 / res.edge_length_km()).log2().ceil().exp2();
         let (i0, j0) = ((w * per_degree).floor(), (s * per_degree).floor());
         let nx = ((e * per_degree).floor() - i0) as usize + 1;
@@ -315,7 +297,8 @@ impl CellLookup {
     /// The bucket of a valid point inside the grid.
     #[inline]
     fn bucket_of(&self, lon: f64, lat: f64) -> Option<usize> {
-        if !valid(lon, lat) {
+        // The buckets take valid pairs only (h3o takes any finite pair).
+        if !valid_lon_lat(lon, lat) {
             return None;
         }
         // Exact: `per_degree` is a power of two and `i0`, `j0` whole.
@@ -348,38 +331,33 @@ impl CellLookup {
     }
 }
 
-/// A longitude and latitude the buckets take (h3o takes any finite pair).
-fn valid(lon: f64, lat: f64) -> bool {
-    (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use rand::{RngCore, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
-    /// A small deterministic generator (SplitMix64) for test points.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> f64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-        }
+    /// A uniform value in [0, 1) (test points).
+    fn uniform(rng: &mut ChaCha8Rng) -> f64 {
+        (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Points around `(lon, lat)` over about 40 cell edges, and points on,
     /// just inside and just outside the edges and at the vertices of the
     /// cells there (offsets from 1e-13 to 1e-7 radians).
-    fn points_around(lon: f64, lat: f64, res: Resolution, rng: &mut Rng) -> (Vec<f64>, Vec<f64>) {
+    fn points_around(
+        lon: f64,
+        lat: f64,
+        res: Resolution,
+        rng: &mut ChaCha8Rng,
+    ) -> (Vec<f64>, Vec<f64>) {
         let span = 40.0 * res.edge_length_km() / 111.32;
         let (mut xs, mut ys) = (Vec::new(), Vec::new());
         let squeeze = lat.to_radians().cos().max(0.05);
         for _ in 0..3000 {
-            xs.push((lon + (rng.next() - 0.5) * span / squeeze).clamp(-180.0, 180.0));
-            ys.push((lat + (rng.next() - 0.5) * span).clamp(-90.0, 90.0));
+            xs.push((lon + (uniform(rng) - 0.5) * span / squeeze).clamp(-180.0, 180.0));
+            ys.push((lat + (uniform(rng) - 0.5) * span).clamp(-90.0, 90.0));
         }
         let centre = LatLng::new(lat, lon).unwrap().to_cell(res);
         for c in centre.grid_disk::<Vec<_>>(2) {
@@ -410,7 +388,7 @@ mod tests {
     /// the poles), and answers most points of an ordinary city.
     #[test]
     fn lookup_answers_are_h3os() {
-        let mut rng = Rng(7);
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
         let places = [
             (9.9187, 57.0488, true), // Aalborg
             (-79.38, 43.65, true),   // Toronto

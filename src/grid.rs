@@ -29,7 +29,7 @@ pub fn h3_resolution(res: u8) -> Result<Resolution> {
 /// The H3 cell of every point, computed in parallel.
 ///
 /// Many points close together (a city's incidents: at least four per
-/// bucket of about half a cell edge over their extent) are mostly placed
+/// bucket of at most a cell edge over their extent) are mostly placed
 /// by six plane tests against the cells around them, leaving to H3 only
 /// the points within 6 mm of a cell's edge and the awkward cells (see
 /// `cell_lookup.rs`); the cells are H3's, tested point for point. Otherwise,

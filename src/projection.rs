@@ -315,20 +315,47 @@ pub fn utm_zone(lon: f64, lat: f64) -> u8 {
     z.clamp(1, 60) as u8
 }
 
+/// Whether a longitude/latitude pair is valid (finite, within ±180/±90).
+pub(crate) fn valid_lon_lat(lon: f64, lat: f64) -> bool {
+    (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)
+}
+
+/// The box (west, south, east, north) around the valid points, if any.
+pub(crate) fn lon_lat_extent(lon: &[f64], lat: &[f64]) -> Option<(f64, f64, f64, f64)> {
+    let empty = || {
+        (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        )
+    };
+    let (w, s, e, n) = lon
+        .par_iter()
+        .zip(lat)
+        .with_min_len(1 << 14)
+        .filter(|&(&x, &y)| valid_lon_lat(x, y))
+        .fold(empty, |b, (&x, &y)| {
+            (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y))
+        })
+        .reduce(empty, |a, b| {
+            (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3))
+        });
+    (w <= e && s <= n).then_some((w, s, e, n))
+}
+
 /// The median longitude and latitude of the valid points, if any: of all of
 /// them up to [`MEDIAN_SAMPLE`] points, of every `n / MEDIAN_SAMPLE`-th
 /// point beyond (every valid point if that sample holds none).
 pub(crate) fn median_point(lon: &[f64], lat: &[f64]) -> Option<(f64, f64)> {
     let n = lon.len().min(lat.len());
-    let valid =
-        |&(&x, &y): &(&f64, &f64)| (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y);
     let step = (n / MEDIAN_SAMPLE).max(1);
     let sample = |step: usize| -> (Vec<f64>, Vec<f64>) {
         lon[..n]
             .iter()
             .step_by(step)
             .zip(lat[..n].iter().step_by(step))
-            .filter(valid)
+            .filter(|&(&x, &y)| valid_lon_lat(x, y))
             .map(|(&x, &y)| (x, y))
             .unzip()
     };
@@ -389,37 +416,7 @@ impl Lattice {
     /// (degrees), or `None` if it would take more than
     /// [`LATTICE_MAX_POINTS`] plus a quarter of the points.
     fn covering(p: &Projection, lon: &[f64], lat: &[f64], step: f64) -> Option<Self> {
-        let valid = |x: f64, y: f64| (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y);
-        let (w, s, e, n) = lon
-            .par_iter()
-            .zip(lat)
-            .with_min_len(1 << 14)
-            .filter(|&(&x, &y)| valid(x, y))
-            .fold(
-                || {
-                    (
-                        f64::INFINITY,
-                        f64::INFINITY,
-                        f64::NEG_INFINITY,
-                        f64::NEG_INFINITY,
-                    )
-                },
-                |b, (&x, &y)| (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y)),
-            )
-            .reduce(
-                || {
-                    (
-                        f64::INFINITY,
-                        f64::INFINITY,
-                        f64::NEG_INFINITY,
-                        f64::NEG_INFINITY,
-                    )
-                },
-                |a, b| (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3)),
-            );
-        if !(w <= e && s <= n) {
-            return None;
-        }
+        let (w, s, e, n) = lon_lat_extent(lon, lat)?;
         let per_degree = 1.0 / step;
         // Cells from the one holding the west/south end to the one holding
         // the east/north end, one more cell each side, one more point.
