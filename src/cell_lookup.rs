@@ -316,6 +316,8 @@ impl CellLookup {
     #[inline]
     pub(crate) fn cell(&self, lon: f64, lat: f64) -> Option<CellIndex> {
         let first = self.bucket[self.bucket_of(lon, lat)?];
+        // `NONE` (a bucket none of the points the lookup was built on fell
+        // in) is past the table's end.
         let shape = self.shapes.get(first as usize)?.as_ref()?;
         let p = unit(lat.to_radians(), lon.to_radians());
         let (by, edge) = shape.inside_by(p);
