@@ -376,14 +376,8 @@ impl ColourScale {
 /// between cell centres; 0 outside the grid.
 #[must_use]
 pub fn sample(surface: &DensitySurface, x: f64, y: f64) -> f64 {
-    sample_on_grid(surface, x, y).unwrap_or(0.0)
-}
-
-/// [`sample`], with `None` off the grid (where [`sample`] says 0).
-#[inline]
-fn sample_on_grid(surface: &DensitySurface, x: f64, y: f64) -> Option<f64> {
     let (gx, gy) = grid_position(&surface.grid, (x, y));
-    sample_at(surface, gx, gy)
+    sample_at(surface, gx, gy).unwrap_or(0.0)
 }
 
 /// A projected position (metres) in `grid`'s coordinates: the column and
@@ -663,7 +657,7 @@ fn projected_lattices(
     Ok((x.into_iter().zip(y).collect(), n))
 }
 
-/// Pixels between exactly projected lattice points ([`projected_lattice`]);
+/// Pixels between projected lattice points ([`projected_lattice`]);
 /// the ones between are interpolated bilinearly ([`paint_lattice`]).
 const LATTICE: u32 = 16;
 

@@ -115,7 +115,7 @@ pub use model::{
 pub use opening::{OpenState, open_shares};
 pub use output::{write_atomic, write_png};
 pub use overview::OverviewMap;
-pub use projection::{Projection, utm_zone};
+pub use projection::{LATTICE_TOLERANCE_M, Projection, utm_zone};
 pub use read::incidents::{ColumnMap, Crs, DuplicateRecords, IncidentBatch, IncidentReader};
 pub use report::{PlannerReport, RouteFindings, ServiceFindings, describe_bin};
 pub use study_area::StudyArea;
